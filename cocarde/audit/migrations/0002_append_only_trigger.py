@@ -1,0 +1,34 @@
+"""On PostgreSQL, the database itself refuses to change or delete audit events, so no code
+path (raw SQL, a bulk update, a bug) can rewrite history."""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION audit_auditevent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit events are append-only';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_auditevent_append_only
+    BEFORE UPDATE OR DELETE ON audit_auditevent
+    FOR EACH ROW EXECUTE FUNCTION audit_auditevent_append_only();
+"""
+DROP = """
+DROP TRIGGER IF EXISTS audit_auditevent_append_only ON audit_auditevent;
+DROP FUNCTION IF EXISTS audit_auditevent_append_only();
+"""
+
+
+def create_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def drop_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0001_initial")]
+    operations = [migrations.RunPython(create_trigger, drop_trigger)]

@@ -1,0 +1,32 @@
+"""Settings for the test suite: PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set."""
+
+import os
+
+from cocarde.settings.base import *  # noqa: F403
+from cocarde.settings.base import REDIS_URL
+from cocarde.settings.env import BASE_DIR
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-with-enough-length-and-entropy-0123456789abcdef"  # noqa: S105
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")
+
+# Each pytest-xdist worker gets its own Redis database, so workers never read each other's
+# queues, results or cache entries.
+if REDIS_URL:
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
+    _base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
+    REDIS_URL = f"{_base}/{1 + int(_worker) % 15}"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cocarde-test",
+        }
+    }
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+    # Tests run tasks in-process unless they start a real worker (tests/fixtures/celery.py).
+    CELERY_TASK_ALWAYS_EAGER = True

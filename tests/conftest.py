@@ -1,0 +1,19 @@
+"""Root of the test suite. Fixtures live in modules under tests/fixtures/, registered here."""
+
+import pytest
+
+pytest_plugins = [
+    "tests.fixtures.components",
+    "tests.fixtures.people",
+    "tests.fixtures.celery",
+    "tests.fixtures.browser",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and cached lookups must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
