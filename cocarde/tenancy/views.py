@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.account.forms import ResetPasswordForm
 import django_filters
+from allauth.account.forms import ResetPasswordForm
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied

@@ -29,8 +29,8 @@ CAMPAIGNS = ["N", "A", "B", "X"]
 # user key -> campaigns on which each capability holds.
 EVERYWHERE = set(CAMPAIGNS)
 EXPECTED: dict[str, dict[Capability, set[str]]] = {
-    "superuser": {cap: EVERYWHERE for cap in C},
-    "national_admin": {cap: EVERYWHERE for cap in C},
+    "superuser": dict.fromkeys(C, EVERYWHERE),
+    "national_admin": dict.fromkeys(C, EVERYWHERE),
     "national_staff": {
         C.VIEW_CAMPAIGN: {"N"},
         C.VIEW_PEOPLE: {"N"},
