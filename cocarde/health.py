@@ -1,16 +1,23 @@
-"""Liveness (/healthz: the process answers) and readiness (/readyz: its backends answer)."""
+"""Liveness (/healthz: the process answers), readiness (/readyz: its backends answer), and the
+favicon fallback: the small views every deployment probes."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon."""
+    return HttpResponsePermanentRedirect(static("cocarde/favicon.svg"))
 
 
 @never_cache

@@ -10,6 +10,7 @@ from cocarde import health
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("favicon.ico", health.favicon),
     # Staff sign in through allauth only (rate limits, two-factor): Wagtail's own login and
     # password views are closed, not merely unlinked.
     re_path(

@@ -37,7 +37,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text=_("Unused by Cocarde: admin access comes from campaign roles."),
     )
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)  # type: ignore[misc]
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects = UserManager()

@@ -94,5 +94,34 @@ def revoke_role(user: User, campaign: Campaign, role: str, *, actor: Any) -> boo
     return bool(deleted)
 
 
+@transaction.atomic
+def add_team_member(
+    email: str,
+    campaign: Campaign,
+    role: str,
+    *,
+    actor: Any,
+    first_name: str = "",
+    last_name: str = "",
+) -> tuple[User, bool]:
+    """Grant `role` to the account with this address, creating it if needed.
+
+    Returns the user and whether the account is new (the caller then sends the invitation,
+    which lets the person choose a password).
+    """
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    invited = user is None
+    if user is None:
+        user = create_user(
+            email,
+            actor=actor,
+            first_name=first_name,
+            last_name=last_name,
+            email_verified=True,  # staff vouch for it; the invitation link proves it
+        )
+    grant_role(user, campaign, role, actor=actor)
+    return user, invited
+
+
 def _user_or_none(actor: Any) -> User | None:
     return actor if isinstance(actor, User) else None

@@ -8,14 +8,13 @@ from typing import Any
 import django_filters
 from allauth.account.forms import ResetPasswordForm
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import FormView
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
@@ -73,7 +72,7 @@ class CampaignViewSet(ModelViewSet):
     model = Campaign
     form_fields = CampaignForm.Meta.fields
     icon = "flag"
-    menu_label = _("Campaigns")  # type: ignore[assignment]
+    menu_label = gettext_lazy("Campaigns")
     menu_order = 150
     add_to_admin_menu = True
     list_display = ["name", "kind", "election", "circonscription_code", "is_active"]
@@ -97,7 +96,9 @@ def _managed_campaigns(request: HttpRequest | None) -> QuerySet[Campaign]:
 
 class StaffRoleFilterSet(WagtailFilterSet):
     # The choices themselves are scoped: a filter must not list other campaigns' names.
-    campaign = django_filters.ModelChoiceFilter(label=_("Campaign"), queryset=_managed_campaigns)
+    campaign = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Campaign"), queryset=_managed_campaigns
+    )
 
     class Meta:
         model = StaffRole
@@ -128,7 +129,7 @@ class StaffRoleCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, For
     permission_required = "add"
     form_class = StaffRoleForm
     template_name = "tenancy/staffrole_form.html"
-    page_title = _("Add a team member")  # type: ignore[assignment]
+    page_title = gettext_lazy("Add a team member")
     header_icon = "user"
     permission_policy = StaffRolePermissionPolicy()
 
@@ -137,19 +138,14 @@ class StaffRoleCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, For
 
     def form_valid(self, form: StaffRoleForm) -> HttpResponse:
         data = form.cleaned_data
-        User = get_user_model()
-        with transaction.atomic():
-            user = User.objects.filter(email__iexact=data["email"]).first()
-            invited = user is None
-            if invited:
-                user = services.create_user(
-                    data["email"],
-                    actor=self.request.user,
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    email_verified=True,  # staff vouch for it; the invitation proves it
-                )
-            services.grant_role(user, data["campaign"], data["role"], actor=self.request.user)
+        user, invited = services.add_team_member(
+            data["email"],
+            data["campaign"],
+            data["role"],
+            actor=self.request.user,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+        )
         if invited:
             # After the commit above: the invitation links to an account that exists.
             reset = ResetPasswordForm(data={"email": user.email})
@@ -174,7 +170,7 @@ class StaffRoleViewSet(ModelViewSet):
     model = StaffRole
     name = "staffrole"
     icon = "group"
-    menu_label = _("Teams")  # type: ignore[assignment]
+    menu_label = gettext_lazy("Teams")
     menu_order = 151
     add_to_admin_menu = True
     list_display = ["user", "campaign", "role", "granted_at"]
