@@ -37,14 +37,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text=_("Unused by Cocarde: admin access comes from campaign roles."),
     )
-    is_active = models.BooleanField(_("active"), default=True)  # type: ignore[misc]
+    is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("user")
