@@ -13,12 +13,15 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, te
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")
 
-# Each pytest-xdist worker gets its own Redis database, so workers never read each other's
-# queues, results or cache entries.
+# Each pytest-xdist worker gets its own Redis database (the URL's database number plus the
+# worker's index), so workers never read each other's queues, results or cache entries. Give
+# concurrent test runs on one machine URLs whose numbers are a few apart.
 if REDIS_URL:
-    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
-    _base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
-    REDIS_URL = f"{_base}/{1 + int(_worker) % 15}"
+    _worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    _server, _, _db = REDIS_URL.rpartition("/")
+    if not _db.isdigit():  # no database number in the URL
+        _server, _db = REDIS_URL.rstrip("/"), "0"
+    REDIS_URL = f"{_server}/{(int(_db) + _worker) % 16}"
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
