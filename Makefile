@@ -49,9 +49,14 @@ format: install-dev ## Format and fix what ruff can
 typecheck: install-dev ## mypy over the service layers
 	$(BIN)/mypy
 
-messages: install-dev ## Extract and compile the French and English catalogues (needs gettext)
-	$(BIN)/python manage.py makemessages -l fr -l en --no-obsolete --ignore=.venv --ignore=var
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+# Each app owns its catalogue (<app>/locale), so branches never conflict on one big file.
+APPS_WITH_CATALOGUES := cocarde sites themes crm messaging donations territory canvassing
+
+messages: install-dev ## Extract and compile every app's French and English catalogue (needs gettext)
+	for app in $(APPS_WITH_CATALOGUES); do \
+		(cd $$app && ../$(BIN)/python ../manage.py makemessages -l fr -l en --no-obsolete -v0 --ignore=static) || exit 1; \
+	done
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
 
 lock: install-dev ## Re-pin requirements*.txt from requirements*.in
 	$(BIN)/pip install --quiet pip-tools
