@@ -135,6 +135,10 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["last_name_key", "first_names_key", "id"]
+        indexes = [
+            models.Index(fields=["birth_year", "birth_month", "birth_day"]),
+            models.Index(fields=["commune_code", "polling_station_code"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(support_level__isnull=True)
