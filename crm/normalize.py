@@ -88,16 +88,21 @@ def normalise_phone(value: str | None, region: str = DEFAULT_PHONE_REGION) -> Ph
         number = phonenumbers.parse(cleaned, region)
     except phonenumbers.NumberParseException as error:
         raise NormalisationError(f"not a phone number: {value!r}") from error
-    if not phonenumbers.is_valid_number(number):
+    # "Possible" (right length for the country) rather than "valid": members files hold numbers
+    # in ranges libphonenumber does not know as allocated yet, and they are real to their owners.
+    if not phonenumbers.is_possible_number(number):
         raise NormalisationError(f"not a valid phone number: {value!r}")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     number_type = phonenumbers.number_type(number)
-    if number_type in (phonenumbers.PhoneNumberType.MOBILE,):
+    if number_type == phonenumbers.PhoneNumberType.MOBILE or e164.startswith(("+336", "+337")):
         kind = "mobile"
-    elif number_type == phonenumbers.PhoneNumberType.FIXED_LINE:
+    elif number_type == phonenumbers.PhoneNumberType.FIXED_LINE or (
+        e164.startswith(("+331", "+332", "+333", "+334", "+335", "+339"))
+    ):
         kind = "landline"
     else:
         kind = "other"
-    return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), kind)
+    return Phone(e164, kind)
 
 
 def format_phone(e164: str) -> str:
