@@ -215,6 +215,7 @@ def undo_merge(record: MergeRecord, *, actor: Any) -> Person:
         record_action(
             person, ActionType.UNMERGED, campaign=None, actor=actor, data={"merge": record.pk}
         )
+    restored.refresh_from_db()
     record_event(
         "crm.person.unmerge", actor=actor, target=survivor,
         data={"restored_person": restored.pk, "merge": record.pk},
