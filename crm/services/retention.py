@@ -26,6 +26,7 @@ from crm.models import (
     PersonTag,
     RetentionRule,
 )
+from crm.models.activity import ENGAGEMENT_ACTION_TYPES
 from crm.services.consent import suppress_keys
 from crm.services.gdpr import erase_person
 
@@ -65,8 +66,11 @@ def _expired_people(rule: RetentionRule, now: dt.datetime) -> QuerySet[Person]:
     people = people.exclude(
         Exists(
             Action.objects.filter(
-                person=OuterRef("pk"), campaign_id=campaign_id, occurred_at__gte=recent
-            ).exclude(type__in=[ActionType.EMAIL_SENT, ActionType.SMS_SENT, ActionType.IMPORTED])
+                person=OuterRef("pk"),
+                campaign_id=campaign_id,
+                occurred_at__gte=recent,
+                type__in=ENGAGEMENT_ACTION_TYPES,
+            )
         )
     )
     if rule.keep_donors:
