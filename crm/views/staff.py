@@ -578,6 +578,9 @@ def person_erase(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def person_merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
+    # Both must be visible (404 otherwise) before asking whether they may be edited (403).
+    selectors.get_person_for(request.user, pk)
+    selectors.get_person_for(request.user, other_pk)
     survivor = _editable(request, pk)
     merged = _editable(request, other_pk)
     if survivor.pk == merged.pk:
