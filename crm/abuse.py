@@ -32,7 +32,7 @@ POW_FIELD = "altcha"
 POW_LIFETIME = dt.timedelta(minutes=30)
 
 
-class SubmissionRefused(Exception):  # noqa: N818 (the visitor-facing outcome, not a bug)
+class SubmissionRefused(Exception):
     """The submission was refused; `message` says why, in the visitor's language."""
 
     code = "refused"
@@ -81,11 +81,12 @@ def _hit(bucket: str, value: str, limit: tuple[int, int]) -> bool:
 
 def new_challenge() -> dict[str, Any]:
     """A signed ALTCHA challenge for one form display (JSON for the widget)."""
-    challenge = altcha.create_challenge_v1(
+    options = altcha.ChallengeOptionsV1(
         hmac_key=settings.SECRET_KEY,
         max_number=settings.CRM_POW_MAX_NUMBER,
         expires=timezone.now() + POW_LIFETIME,
     )
+    challenge = altcha.create_challenge_v1(options)
     return challenge.to_dict()
 
 

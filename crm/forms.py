@@ -79,7 +79,9 @@ class PersonForm(forms.Form):
     first_names = forms.CharField(label=_("First names"), required=False, max_length=200)
     birth_name = forms.CharField(label=_("Birth name"), required=False, max_length=200)
     usage_name = forms.CharField(label=_("Usage name"), required=False, max_length=200)
-    sex = forms.ChoiceField(label=_("Sex"), required=False, choices=[("", "—"), *Person.Sex.choices])
+    sex = forms.ChoiceField(
+        label=_("Sex"), required=False, choices=[("", "—"), *Person.Sex.choices]
+    )
     birth_date = forms.CharField(
         label=_("Birth date"), required=False, help_text=_("DD/MM/YYYY, 00/00/YYYY or YYYY")
     )
@@ -220,7 +222,9 @@ def custom_field_form(fields: list[CustomField], initial: dict[str, Any]) -> typ
             form_field = forms.NullBooleanField(label=field.label, required=False)
         elif kind == CustomField.Type.CHOICE:
             form_field = forms.ChoiceField(
-                label=field.label, required=False, choices=[("", "—")] + [(c, c) for c in field.choices]
+                label=field.label,
+                required=False,
+                choices=[("", "—")] + [(c, c) for c in field.choices],
             )
         else:
             form_field = forms.CharField(label=field.label, required=False)

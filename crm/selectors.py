@@ -34,9 +34,7 @@ def people_for(user: Any, capability: Capability = Capability.VIEW_PEOPLE) -> Qu
     if not ids:
         return people.none()
     return people.filter(
-        Exists(
-            CampaignAttachment.objects.filter(person=OuterRef("pk"), campaign_id__in=ids)
-        )
+        Exists(CampaignAttachment.objects.filter(person=OuterRef("pk"), campaign_id__in=ids))
     )
 
 
@@ -48,7 +46,9 @@ def get_person_for(user: Any, pk: Any, capability: Capability = Capability.VIEW_
         raise Http404 from error
 
 
-def visible_campaign_ids(user: Any, capability: Capability = Capability.VIEW_PEOPLE) -> set[int] | None:
+def visible_campaign_ids(
+    user: Any, capability: Capability = Capability.VIEW_PEOPLE
+) -> set[int] | None:
     return campaign_ids_for(user, capability)
 
 
@@ -75,10 +75,10 @@ def suppressed(campaign_id: int | None, channel: str) -> Q:
     """People with a contact point suppressed for this campaign (or everywhere) and channel."""
     applies = Q(campaign__isnull=True) | Q(campaign_id=campaign_id)
     applies &= Q(channel="") | Q(channel=channel)
-    if channel == "email":
-        keys = EmailAddress.objects.filter(person=OuterRef(OuterRef("pk"))).values("suppression_key")
-    else:
-        keys = PhoneNumber.objects.filter(person=OuterRef(OuterRef("pk"))).values("suppression_key")
+    contacts: QuerySet[Any] = (
+        EmailAddress.objects.all() if channel == "email" else PhoneNumber.objects.all()
+    )
+    keys = contacts.filter(person=OuterRef(OuterRef("pk"))).values("suppression_key")
     return Q(Exists(Suppression.objects.filter(applies, key_hash__in=keys)))
 
 

@@ -32,7 +32,9 @@ def transactional_send_consent_confirmation(
         subject = render_to_string("crm/email/confirm_subject.txt", context).strip()
         body = render_to_string("crm/email/confirm.txt", context)
     reply_to = [campaign.contact_email] if campaign.contact_email else None
-    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email.email], reply_to=reply_to).send()
+    EmailMessage(
+        subject, body, settings.DEFAULT_FROM_EMAIL, [email.email], reply_to=reply_to
+    ).send()
     return True
 
 

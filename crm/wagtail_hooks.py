@@ -65,7 +65,9 @@ class CampaignOwnedPolicy(BasePermissionPolicy):
             return action == "view"
         return instance.campaign_id in ids
 
-    def instances_user_has_any_permission_for(self, user: Any, actions: Iterable[str]) -> QuerySet[Any]:
+    def instances_user_has_any_permission_for(
+        self, user: Any, actions: Iterable[str]
+    ) -> QuerySet[Any]:
         ids = self._ids(user)
         rows = self.model._default_manager.all()
         if ids is None:
@@ -89,7 +91,9 @@ class ScopedFormMixin:
         form = super().get_form(*args, **kwargs)  # type: ignore[misc]
         ids = campaign_ids_for(self.request.user, Capability.EDIT_PEOPLE)
         if "campaign" in form.fields:
-            form.fields["campaign"].queryset = campaigns_for(self.request.user, Capability.EDIT_PEOPLE)
+            form.fields["campaign"].queryset = campaigns_for(
+                self.request.user, Capability.EDIT_PEOPLE
+            )
             form.fields["campaign"].required = ids is not None
         return form
 
@@ -106,12 +110,24 @@ def _scoped_views(viewset: ModelViewSet) -> None:
     viewset.edit_view_class = type(
         "Edit",
         (ScopedFormMixin, ScopedQuerysetMixin, EditView),
-        {"get_base_queryset": lambda self: self.permission_policy.instances_user_has_any_permission_for(self.request.user, ["change"])},
+        {
+            "get_base_queryset": lambda self: (
+                self.permission_policy.instances_user_has_any_permission_for(
+                    self.request.user, ["change"]
+                )
+            )
+        },
     )
     viewset.delete_view_class = type(
         "Delete",
         (ScopedQuerysetMixin, DeleteView),
-        {"get_base_queryset": lambda self: self.permission_policy.instances_user_has_any_permission_for(self.request.user, ["delete"])},
+        {
+            "get_base_queryset": lambda self: (
+                self.permission_policy.instances_user_has_any_permission_for(
+                    self.request.user, ["delete"]
+                )
+            )
+        },
     )
 
 
@@ -155,19 +171,49 @@ def register_crm_viewsets() -> list[ModelViewSet]:
 @hooks.register("register_admin_menu_item")
 def register_crm_menu() -> MenuItem:
     items = [
-        CapabilityMenuItem(_("People"), reverse("crm_people"), icon_name="group", order=1,
-                           capability=Capability.VIEW_PEOPLE),
-        CapabilityMenuItem(_("Possible duplicates"), reverse("crm_duplicates"), icon_name="resubmit",
-                           order=2, capability=Capability.EDIT_PEOPLE),
-        CapabilityMenuItem(_("Merge history"), reverse("crm_merges"), icon_name="history", order=3,
-                           capability=Capability.EDIT_PEOPLE),
-        CapabilityMenuItem(_("Tags"), reverse("crm_tag:index"), icon_name="tag", order=4,
-                           capability=Capability.EDIT_PEOPLE),
-        CapabilityMenuItem(_("Custom fields"), reverse("crm_customfield:index"), icon_name="form",
-                           order=5, capability=Capability.EDIT_PEOPLE),
-        CapabilityMenuItem(_("Retention"), reverse("crm_retention"), icon_name="time", order=6,
-                           capability=Capability.MANAGE_CAMPAIGN),
-    ]  # fmt: skip
+        CapabilityMenuItem(
+            _("People"),
+            reverse("crm_people"),
+            icon_name="group",
+            order=1,
+            capability=Capability.VIEW_PEOPLE,
+        ),
+        CapabilityMenuItem(
+            _("Possible duplicates"),
+            reverse("crm_duplicates"),
+            icon_name="resubmit",
+            order=2,
+            capability=Capability.EDIT_PEOPLE,
+        ),
+        CapabilityMenuItem(
+            _("Merge history"),
+            reverse("crm_merges"),
+            icon_name="history",
+            order=3,
+            capability=Capability.EDIT_PEOPLE,
+        ),
+        CapabilityMenuItem(
+            _("Tags"),
+            reverse("crm_tag:index"),
+            icon_name="tag",
+            order=4,
+            capability=Capability.EDIT_PEOPLE,
+        ),
+        CapabilityMenuItem(
+            _("Custom fields"),
+            reverse("crm_customfield:index"),
+            icon_name="form",
+            order=5,
+            capability=Capability.EDIT_PEOPLE,
+        ),
+        CapabilityMenuItem(
+            _("Retention"),
+            reverse("crm_retention"),
+            icon_name="time",
+            order=6,
+            capability=Capability.MANAGE_CAMPAIGN,
+        ),
+    ]
     return CrmSubmenu(_("People"), Menu(items=items), icon_name="group", order=140)
 
 

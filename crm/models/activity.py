@@ -37,12 +37,20 @@ SENSITIVE_ACTION_TYPES = frozenset({ActionType.NOTE, ActionType.DOOR_KNOCKED, Ac
 # What the person did themselves (retention counts these as "recent activity", not staff edits).
 ENGAGEMENT_ACTION_TYPES = frozenset(
     {
-        ActionType.SIGNED_PETITION, ActionType.SIGNED_UP, ActionType.VOLUNTEERED,
-        ActionType.RSVPED, ActionType.DONATED, ActionType.EMAIL_OPENED, ActionType.EMAIL_CLICKED,
-        ActionType.SMS_REPLIED, ActionType.DOOR_KNOCKED, ActionType.CALLED,
-        ActionType.CONSENT_GIVEN, ActionType.CONSENT_CONFIRMED,
+        ActionType.SIGNED_PETITION,
+        ActionType.SIGNED_UP,
+        ActionType.VOLUNTEERED,
+        ActionType.RSVPED,
+        ActionType.DONATED,
+        ActionType.EMAIL_OPENED,
+        ActionType.EMAIL_CLICKED,
+        ActionType.SMS_REPLIED,
+        ActionType.DOOR_KNOCKED,
+        ActionType.CALLED,
+        ActionType.CONSENT_GIVEN,
+        ActionType.CONSENT_CONFIRMED,
     }
-)  # fmt: skip
+)
 # Web actions a site page can record.
 WEB_ACTION_TYPES = frozenset(
     {ActionType.SIGNED_PETITION, ActionType.SIGNED_UP, ActionType.VOLUNTEERED, ActionType.RSVPED}

@@ -67,10 +67,6 @@ class ConsentText(models.Model):
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} v{self.version}"
 
-    @staticmethod
-    def fingerprint(text: str) -> str:
-        return hashlib.sha256(text.encode()).hexdigest()
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise ImmutableError("Consent texts are never changed: create a new version.")
@@ -79,6 +75,10 @@ class ConsentText(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ImmutableError("Consent texts are proof: they are never deleted.")
+
+    @staticmethod
+    def fingerprint(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Consent(models.Model):
@@ -158,9 +158,12 @@ class Suppression(models.Model):
         related_name="+",
     )
     channel = models.CharField(
-        _("channel"), max_length=10, choices=Channel.choices, blank=True,
+        _("channel"),
+        max_length=10,
+        choices=Channel.choices,
+        blank=True,
         help_text=_("Empty: every channel."),
-    )  # fmt: skip
+    )
     reason = models.CharField(_("reason"), max_length=15, choices=Reason.choices)
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
 

@@ -38,7 +38,9 @@ class Tag(models.Model):
                 name="tag_unique_per_campaign",
             ),
             models.UniqueConstraint(
-                fields=["slug"], condition=models.Q(campaign__isnull=True), name="tag_unique_national"
+                fields=["slug"],
+                condition=models.Q(campaign__isnull=True),
+                name="tag_unique_national",
             ),
         ]
 
@@ -135,9 +137,7 @@ class CustomField(models.Model):
 class CustomFieldValue(models.Model):
     """One typed value: a column per type, so segments compare numbers and dates as such."""
 
-    person = models.ForeignKey(
-        "crm.Person", on_delete=models.CASCADE, related_name="custom_values"
-    )
+    person = models.ForeignKey("crm.Person", on_delete=models.CASCADE, related_name="custom_values")
     field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="values")
     value_text = models.TextField(blank=True)
     value_number = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)

@@ -160,6 +160,11 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.display_name or f"#{self.pk}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("update_fields") is None:
+            self.compute_keys()
+        super().save(*args, **kwargs)
+
     @property
     def last_name(self) -> str:
         return self.usage_name or self.birth_name
@@ -193,11 +198,11 @@ class Person(models.Model):
             p for p in (self.street_number, self.street_repetition, self.street_name) if p
         )
         town = " ".join(p for p in (self.postcode, self.commune_name) if p)
-        return [
-            line for line in (self.address_complement, street, self.locality, town) if line
-        ]
+        return [line for line in (self.address_complement, street, self.locality, town) if line]
 
-    def compute_keys(self, emails: list[str] | None = None, phones: list[str] | None = None) -> None:
+    def compute_keys(
+        self, emails: list[str] | None = None, phones: list[str] | None = None
+    ) -> None:
         """Refresh the stored keys from the fields (and the given contact points, for search)."""
         birth = self.birth_date
         self.roll_key = roll_key(self.birth_name, self.first_names, birth)
@@ -229,11 +234,6 @@ class Person(models.Model):
             *("0" + p[3:] for p in phones if p.startswith("+33")),
         ]
         self.search_text = " ".join(w.lower() for w in words if w)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if kwargs.get("update_fields") is None:
-            self.compute_keys()
-        super().save(*args, **kwargs)
 
 
 class ContactStatus(models.TextChoices):

@@ -92,7 +92,9 @@ def suppress_keys(
     keys: Iterable[tuple[str, str]], *, campaign_id: int | None, channel: str, reason: str
 ) -> int:
     rows = [
-        Suppression(kind=kind, key_hash=key, campaign_id=campaign_id, channel=channel, reason=reason)
+        Suppression(
+            kind=kind, key_hash=key, campaign_id=campaign_id, channel=channel, reason=reason
+        )
         for kind, key in keys
     ]
     created = Suppression.objects.bulk_create(rows, ignore_conflicts=True)
@@ -123,9 +125,13 @@ def record_consent(
     now = at or timezone.now()
     if not choice.granted:
         withdraw_consent(
-            person, campaign, choice.channel, purpose=choice.purpose, actor=actor,
+            person,
+            campaign,
+            choice.channel,
+            purpose=choice.purpose,
+            actor=actor,
             source=source_detail or source_kind,
-        )  # fmt: skip
+        )
         return None
     blocking = suppressions_for(person, campaign.pk, choice.channel)
     if blocking and source_kind in SOURCES_BLOCKED_BY_SUPPRESSION:
@@ -186,14 +192,18 @@ def confirm_consents(consent_ids: Iterable[int], *, person: Person) -> int:
             key_hash__in=keys, campaign__isnull=True, channel=consent.channel
         ).delete()
         record_action(
-            person, ActionType.CONSENT_CONFIRMED, campaign=consent.campaign_id,
+            person,
+            ActionType.CONSENT_CONFIRMED,
+            campaign=consent.campaign_id,
             data={"channel": consent.channel, "purpose": consent.purpose, "consent": consent.pk},
-        )  # fmt: skip
+        )
     if pending:
         record_event(
-            "crm.consent.confirm", actor=None, target=person,
+            "crm.consent.confirm",
+            actor=None,
+            target=person,
             data={"consents": [c.pk for c in pending]},
-        )  # fmt: skip
+        )
     return len(pending)
 
 
@@ -221,24 +231,35 @@ def withdraw_consent(
     # Without a purpose the person said "no more of this channel": suppress it for the campaign.
     if purpose is None:
         suppress_keys(
-            suppression_keys(person, channel), campaign_id=campaign_id, channel=channel,
+            suppression_keys(person, channel),
+            campaign_id=campaign_id,
+            channel=channel,
             reason=reason,
-        )  # fmt: skip
+        )
     if withdrawn or purpose is None:
         record_action(
-            person, ActionType.CONSENT_WITHDRAWN, campaign=campaign_id, actor=actor,
-            source=source, data={"channel": channel, "purpose": purpose or "*"},
-        )  # fmt: skip
+            person,
+            ActionType.CONSENT_WITHDRAWN,
+            campaign=campaign_id,
+            actor=actor,
+            source=source,
+            data={"channel": channel, "purpose": purpose or "*"},
+        )
         record_event(
-            "crm.consent.withdraw", actor=actor, campaign=None, target=person,
+            "crm.consent.withdraw",
+            actor=actor,
+            campaign=None,
+            target=person,
             data={"campaign": campaign_id, "channel": channel, "purpose": purpose or "*"},
-        )  # fmt: skip
+        )
     return withdrawn
 
 
 def active_consents(person: Person) -> list[Consent]:
     return [
         c
-        for c in person.consents.select_related("text", "campaign").filter(withdrawn_at__isnull=True)
+        for c in person.consents.select_related("text", "campaign").filter(
+            withdrawn_at__isnull=True
+        )
         if c.is_active
     ]

@@ -88,9 +88,7 @@ def erase_person(person: Person, *, actor: Any, reason: str = "request") -> dict
     person = Person.objects.select_for_update().get(pk=person.pk)
     keys = [("email", k) for k in person.emails.values_list("suppression_key", flat=True)]
     keys += [("phone", k) for k in person.phones.values_list("suppression_key", flat=True)]
-    suppressed = suppress_keys(
-        keys, campaign_id=None, channel="", reason=Suppression.Reason.ERASED
-    )
+    suppressed = suppress_keys(keys, campaign_id=None, channel="", reason=Suppression.Reason.ERASED)
     kept = 0
     for registration in registrations():
         if registration.on_erase == OnErase.KEEP:

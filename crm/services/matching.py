@@ -64,10 +64,19 @@ class Identity:
 
     def person_fields(self) -> dict[str, Any]:
         names = (
-            "first_names", "birth_name", "usage_name", "sex", "birth_place_code",
-            "street_number", "street_repetition", "street_name", "address_complement",
-            "postcode", "commune_code", "commune_name",
-        )  # fmt: skip
+            "first_names",
+            "birth_name",
+            "usage_name",
+            "sex",
+            "birth_place_code",
+            "street_number",
+            "street_repetition",
+            "street_name",
+            "address_complement",
+            "postcode",
+            "commune_code",
+            "commune_name",
+        )
         fields: dict[str, Any] = {n: getattr(self, n) for n in names if getattr(self, n)}
         birth = self.partial_birth_date()
         if birth is not None:
@@ -97,15 +106,13 @@ def find_person(identity: Identity) -> Match:
             return Match(row.person, "external_id")
     if identity.email:
         email = people_services.clean_email(identity.email)
-        row = EmailAddress.objects.filter(email=email).select_related("person").first()
-        if row is not None:
-            return Match(row.person, "email")
+        address = EmailAddress.objects.filter(email=email).select_related("person").first()
+        if address is not None:
+            return Match(address.person, "email")
     if identity.phone:
         phone = people_services.clean_phone(identity.phone)
         if phone is not None:
-            owners = list(
-                Person.objects.filter(phones__e164=phone.e164).distinct()[:2]
-            )
+            owners = list(Person.objects.filter(phones__e164=phone.e164).distinct()[:2])
             if len(owners) == 1 and _first_name_agrees(owners[0], identity):
                 return Match(owners[0], "phone")
     birth = identity.partial_birth_date()
@@ -140,7 +147,9 @@ def fill_blanks(person: Person, identity: Identity, *, actor: Any) -> list[str]:
         blanks["birth_date"] = identity.person_fields()["birth_date"]
     changed = []
     if blanks:
-        changed = people_services.update_person(person, actor=actor, record_timeline=False, **blanks)
+        changed = people_services.update_person(
+            person, actor=actor, record_timeline=False, **blanks
+        )
     if identity.email:
         email = people_services.clean_email(identity.email)
         if not EmailAddress.objects.filter(email=email).exists():
@@ -151,13 +160,15 @@ def fill_blanks(person: Person, identity: Identity, *, actor: Any) -> list[str]:
         if phone is not None and not person.phones.filter(e164=phone.e164).exists():
             people_services.add_phone(person, phone.e164)
             changed.append("phones")
-    if identity.external_id and not person.external_ids.filter(
-        source=identity.external_id[0]
-    ).exists():
+    if (
+        identity.external_id
+        and not person.external_ids.filter(source=identity.external_id[0]).exists()
+    ):
         ExternalId.objects.get_or_create(
-            source=identity.external_id[0], value=identity.external_id[1],
+            source=identity.external_id[0],
+            value=identity.external_id[1],
             defaults={"person": person},
-        )  # fmt: skip
+        )
     if changed:
         people_services.refresh_keys(person)
     return changed
@@ -233,9 +244,10 @@ def likely_duplicates(person: Person) -> list[tuple[Person, str]]:
                 found.setdefault(other.pk, reason.SIMILAR_NAME)
     if person.birth_year and person.birth_month and person.birth_day:
         same_birth = others.filter(
-            birth_year=person.birth_year, birth_month=person.birth_month,
+            birth_year=person.birth_year,
+            birth_month=person.birth_month,
             birth_day=person.birth_day,
-        )[:200]  # fmt: skip
+        )[:200]
         for other in same_birth:
             if other.last_name_key == person.last_name_key and (
                 other.first_names_key == person.first_names_key

@@ -31,8 +31,13 @@ from crm.services.people import (
 
 BIRTH_COLUMNS = ("birth_year", "birth_month", "birth_day")
 # What staff choose between, field by field ("birth_date" moves its three columns together).
-MERGE_FIELDS = (*IDENTITY_FIELDS, "birth_date", *ADDRESS_FIELDS, *ENGAGEMENT_FIELDS,
-                *SENSITIVE_FIELDS)  # fmt: skip
+MERGE_FIELDS = (
+    *IDENTITY_FIELDS,
+    "birth_date",
+    *ADDRESS_FIELDS,
+    *ENGAGEMENT_FIELDS,
+    *SENSITIVE_FIELDS,
+)
 # Related rows unique per person: the merged record's copy is dropped when the survivor has one.
 UNIQUE_PER_PERSON = {
     "crm.PersonTag.person": ("tag_id",),
@@ -65,10 +70,20 @@ def merge_preview(survivor: Person, merged: Person) -> list[dict[str, Any]]:
             elif field == "point_person":
                 left, right = str(survivor.point_person or ""), str(merged.point_person or "")
             else:
-                left = getattr(survivor, f"get_{field}_display", lambda f=field: getattr(survivor, f))()
-                right = getattr(merged, f"get_{field}_display", lambda f=field: getattr(merged, f))()
-            rows.append({"field": field, "survivor": left, "merged": right,
-                         "default": "survivor" if any(mine) else "merged"})  # fmt: skip
+                left = getattr(
+                    survivor, f"get_{field}_display", lambda f=field: getattr(survivor, f)
+                )()
+                right = getattr(
+                    merged, f"get_{field}_display", lambda f=field: getattr(merged, f)
+                )()
+            rows.append(
+                {
+                    "field": field,
+                    "survivor": left,
+                    "merged": right,
+                    "default": "survivor" if any(mine) else "merged",
+                }
+            )
     return rows
 
 
@@ -84,7 +99,9 @@ def merge_people(
     value; by default the survivor's non-empty values win and its blanks are filled."""
     if survivor.pk == merged.pk:
         raise ValidationError(_("A record cannot be merged with itself."))
-    locked = {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])}
+    locked = {
+        p.pk: p for p in Person.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])
+    }
     if len(locked) != 2:
         raise ValidationError(_("One of the records no longer exists."))
     survivor, merged = locked[survivor.pk], locked[merged.pk]
@@ -150,13 +167,18 @@ def merge_people(
         merged_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     record_action(
-        survivor, ActionType.MERGED, campaign=None, actor=actor,
+        survivor,
+        ActionType.MERGED,
+        campaign=None,
+        actor=actor,
         data={"merged_person": merged_id, "merge": record.pk},
-    )  # fmt: skip
+    )
     record_event(
-        "crm.person.merge", actor=actor, target=survivor,
+        "crm.person.merge",
+        actor=actor,
+        target=survivor,
         data={"merged_person": merged_id, "merge": record.pk},
-    )  # fmt: skip
+    )
     return record
 
 
@@ -217,9 +239,11 @@ def undo_merge(record: MergeRecord, *, actor: Any) -> Person:
         )
     restored.refresh_from_db()
     record_event(
-        "crm.person.unmerge", actor=actor, target=survivor,
+        "crm.person.unmerge",
+        actor=actor,
+        target=survivor,
         data={"restored_person": restored.pk, "merge": record.pk},
-    )  # fmt: skip
+    )
     return restored
 
 

@@ -44,17 +44,37 @@ from crm.normalize import (
 
 # Fields staff (and supporters, for their own record) may set through update_person.
 IDENTITY_FIELDS = (
-    "sex", "first_names", "birth_name", "usage_name", "birth_place_code", "birth_place_name",
-    "birth_department", "birth_country", "nationality",
-)  # fmt: skip
+    "sex",
+    "first_names",
+    "birth_name",
+    "usage_name",
+    "birth_place_code",
+    "birth_place_name",
+    "birth_department",
+    "birth_country",
+    "nationality",
+)
 ADDRESS_FIELDS = (
-    "street_number", "street_repetition", "street_name", "address_complement", "locality",
-    "postcode", "commune_code", "commune_name", "country", "latitude", "longitude",
+    "street_number",
+    "street_repetition",
+    "street_name",
+    "address_complement",
+    "locality",
+    "postcode",
+    "commune_code",
+    "commune_name",
+    "country",
+    "latitude",
+    "longitude",
     "polling_station_code",
-)  # fmt: skip
+)
 ENGAGEMENT_FIELDS = (
-    "member_status", "member_since", "membership_last_fee_on", "point_person", "first_source",
-)  # fmt: skip
+    "member_status",
+    "member_since",
+    "membership_last_fee_on",
+    "point_person",
+    "first_source",
+)
 SENSITIVE_FIELDS = ("support_level", "supporter_status")
 EDITABLE_FIELDS = frozenset(
     (*IDENTITY_FIELDS, *ADDRESS_FIELDS, *ENGAGEMENT_FIELDS, *SENSITIVE_FIELDS, "birth_date")
@@ -104,8 +124,14 @@ def _apply_fields(person: Person, fields: Mapping[str, Any]) -> list[str]:
                 person.set_birth_date(value)
                 changed.append(name)
             continue
-        if value is None and name not in ("support_level", "latitude", "longitude", "point_person",
-                                          "member_since", "membership_last_fee_on"):  # fmt: skip
+        if value is None and name not in (
+            "support_level",
+            "latitude",
+            "longitude",
+            "point_person",
+            "member_since",
+            "membership_last_fee_on",
+        ):
             value = ""
         if getattr(person, name) != value:
             setattr(person, name, value)
@@ -120,9 +146,11 @@ def add_email(person: Person, email: str, *, primary: bool = False) -> EmailAddr
     if existing is not None:
         if existing.person_id != person.pk:
             raise ValidationError(
-                {"emails": _("%(email)s belongs to another person: merge the two records.")
-                 % {"email": email}}
-            )  # fmt: skip
+                {
+                    "emails": _("%(email)s belongs to another person: merge the two records.")
+                    % {"email": email}
+                }
+            )
         if primary and not existing.is_primary:
             person.emails.exclude(pk=existing.pk).update(is_primary=False)
             existing.is_primary = True
@@ -327,14 +355,20 @@ def add_tags(
         if created:
             added.append(tag)
             record_action(
-                person, ActionType.TAG_ADDED, campaign=campaign, actor=actor,
+                person,
+                ActionType.TAG_ADDED,
+                campaign=campaign,
+                actor=actor,
                 data={"tag": tag.name},
-            )  # fmt: skip
+            )
     if added and _user_or_none(actor):
         record_event(
-            "crm.person.tag", actor=actor, campaign=campaign, target=person,
+            "crm.person.tag",
+            actor=actor,
+            campaign=campaign,
+            target=person,
             data={"tags": [t.pk for t in added]},
-        )  # fmt: skip
+        )
     return added
 
 
@@ -343,13 +377,19 @@ def remove_tag(person: Person, tag: Tag, *, actor: Any) -> bool:
     deleted, _ = PersonTag.objects.filter(person=person, tag=tag).delete()
     if deleted:
         record_action(
-            person, ActionType.TAG_REMOVED, campaign=tag.campaign, actor=actor,
+            person,
+            ActionType.TAG_REMOVED,
+            campaign=tag.campaign,
+            actor=actor,
             data={"tag": tag.name},
-        )  # fmt: skip
+        )
         record_event(
-            "crm.person.untag", actor=actor, campaign=tag.campaign, target=person,
+            "crm.person.untag",
+            actor=actor,
+            campaign=tag.campaign,
+            target=person,
             data={"tag": tag.pk},
-        )  # fmt: skip
+        )
     return bool(deleted)
 
 

@@ -105,22 +105,30 @@ def plan_retention(rule: RetentionRule, *, now: dt.datetime | None = None) -> Re
 
 
 @transaction.atomic
-def apply_retention(rule: RetentionRule, *, actor: Any, now: dt.datetime | None = None) -> RetentionPlan:
+def apply_retention(
+    rule: RetentionRule, *, actor: Any, now: dt.datetime | None = None
+) -> RetentionPlan:
     """Detach or erase what the plan lists. Idempotent: a second run finds nothing left."""
     plan = plan_retention(rule, now=now)
     if plan.due:
         campaign_id = rule.campaign_id
         for person in Person.objects.filter(pk__in=plan.detach_ids):
             # Opt-outs given to this campaign survive as suppressions before the proof goes.
-            for consent in Consent.objects.filter(
-                person=person, campaign_id=campaign_id, withdrawn_at__isnull=False
-            ).values_list("channel", flat=True).distinct():
+            for consent in (
+                Consent.objects.filter(
+                    person=person, campaign_id=campaign_id, withdrawn_at__isnull=False
+                )
+                .values_list("channel", flat=True)
+                .distinct()
+            ):
                 from crm.services.consent import suppression_keys
 
                 suppress_keys(
-                    suppression_keys(person, consent), campaign_id=campaign_id,
-                    channel=consent, reason="withdrawn",
-                )  # fmt: skip
+                    suppression_keys(person, consent),
+                    campaign_id=campaign_id,
+                    channel=consent,
+                    reason="withdrawn",
+                )
         people = plan.detach_ids
         Consent.objects.filter(person_id__in=people, campaign_id=campaign_id).delete()
         Action.objects.filter(person_id__in=people, campaign_id=campaign_id).delete()
@@ -135,7 +143,9 @@ def apply_retention(rule: RetentionRule, *, actor: Any, now: dt.datetime | None 
     rule.last_run_at = timezone.now()
     rule.save(update_fields=["last_run_at"])
     record_event(
-        "crm.retention.apply", actor=actor, campaign=rule.campaign,
+        "crm.retention.apply",
+        actor=actor,
+        campaign=rule.campaign,
         data={"detached": plan.detach_count, "erased": plan.erase_count, "due": plan.due},
-    )  # fmt: skip
+    )
     return plan

@@ -56,7 +56,9 @@ def send_self_service_link(email: str, *, base_url: str, language: str = "fr") -
     return True
 
 
-def unsubscribe_headers(person: Person, campaign_id: int, channel: str, base_url: str) -> dict[str, Any]:
+def unsubscribe_headers(
+    person: Person, campaign_id: int, channel: str, base_url: str
+) -> dict[str, Any]:
     """RFC 8058 headers for messaging: one-click unsubscribe from the mail client."""
     url = f"{base_url}/crm/desabonnement/{unsubscribe_token(person, campaign_id, channel)}/"
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

@@ -86,9 +86,12 @@ def my_data(request: HttpRequest, token: str) -> HttpResponse:
             consent = person.consents.filter(pk=request.POST.get("consent", 0)).first()
             if consent is not None:
                 withdraw_consent(
-                    person, consent.campaign_id, consent.channel, actor=None,
+                    person,
+                    consent.campaign_id,
+                    consent.channel,
+                    actor=None,
                     source=_("Supporter's own page"),
-                )  # fmt: skip
+                )
                 messages.success(request, _("Done: you will no longer receive these messages."))
             return redirect(request.path)
         elif action == "erase" and request.POST.get("confirm") == "yes":
@@ -133,9 +136,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     done = False
     if request.method == "POST":
         withdraw_consent(
-            person, campaign_id, channel, actor=None,
+            person,
+            campaign_id,
+            channel,
+            actor=None,
             source=_("Unsubscribe link in a message"),
-        )  # fmt: skip
+        )
         done = True
     return render(request, "crm/public/unsubscribe.html", {"done": done, "channel": channel})
 

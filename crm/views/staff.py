@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cocarde.audit.services import record_event
-from cocarde.tenancy.models import Campaign
 from cocarde.tenancy.permissions import Capability, campaign_ids_for, campaigns_for, can
 from crm import selectors
 from crm.forms import (
@@ -37,7 +36,6 @@ from crm.forms import (
     custom_field_form,
 )
 from crm.models import (
-    Action,
     ActionType,
     CampaignAttachment,
     Consent,
@@ -102,7 +100,9 @@ def _base(title: str, icon: str = "user", **context: Any) -> dict[str, Any]:
 # --- list, export ---------------------------------------------------------------------------
 
 
-def _filtered_people(request: HttpRequest, capability: Capability) -> tuple[Any, QuerySet[Person], bool]:
+def _filtered_people(
+    request: HttpRequest, capability: Capability
+) -> tuple[Any, QuerySet[Person], bool]:
     user = request.user
     people = selectors.people_for(user, capability)
     sensitive_ids = _ids(user, Capability.VIEW_SENSITIVE)
@@ -118,7 +118,11 @@ def _filtered_people(request: HttpRequest, capability: Capability) -> tuple[Any,
         people = selectors.search_people(people, data["q"])
         if data["campaign"]:
             people = people.filter(
-                Exists(CampaignAttachment.objects.filter(person=OuterRef("pk"), campaign=data["campaign"]))
+                Exists(
+                    CampaignAttachment.objects.filter(
+                        person=OuterRef("pk"), campaign=data["campaign"]
+                    )
+                )
             )
         if data["tag"]:
             people = people.filter(
@@ -131,9 +135,11 @@ def _filtered_people(request: HttpRequest, capability: Capability) -> tuple[Any,
         if data["email_consent"]:
             visible = _ids(user, Capability.VIEW_PEOPLE)
             consents = Consent.objects.filter(
-                _in(visible, "campaign_id"), person=OuterRef("pk"), channel="email",
+                _in(visible, "campaign_id"),
+                person=OuterRef("pk"),
+                channel="email",
                 withdrawn_at__isnull=True,
-            ).filter(Q(confirmation_required=False) | Q(confirmed_at__isnull=False))  # fmt: skip
+            ).filter(Q(confirmation_required=False) | Q(confirmed_at__isnull=False))
             people = people.filter(Exists(consents))
         # Opinion filters only match through campaigns where the user may see opinions.
         for name in ("supporter_status", "support_level"):
@@ -168,7 +174,8 @@ def _with_contacts(people: QuerySet[Person], user: Any) -> QuerySet[Person]:
         Prefetch(
             "person_tags",
             queryset=PersonTag.objects.filter(
-                Q(tag__campaign__isnull=True) | _in(_ids(user, Capability.VIEW_PEOPLE), "tag__campaign_id")
+                Q(tag__campaign__isnull=True)
+                | _in(_ids(user, Capability.VIEW_PEOPLE), "tag__campaign_id")
             ).select_related("tag"),
         ),
     )
@@ -228,7 +235,8 @@ def people_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("p")
     )
     rows = [
-        {"person": person, "cells": [_cell(person, c) for c in columns]} for person in page.object_list
+        {"person": person, "cells": [_cell(person, c) for c in columns]}
+        for person in page.object_list
     ]
     query = request.GET.copy()
     query.pop("p", None)
@@ -278,8 +286,18 @@ def people_export(request: HttpRequest) -> HttpResponse:
     people = _with_contacts(_annotate_sensitive(people, request.user), request.user).order_by(
         "last_name_key", "first_names_key", "id"
     )
-    columns = ["name", "email", "phone", "commune", "postcode", "polling_station", "tags",
-               "member_status", "created", "first_source"]  # fmt: skip
+    columns = [
+        "name",
+        "email",
+        "phone",
+        "commune",
+        "postcode",
+        "polling_station",
+        "tags",
+        "member_status",
+        "created",
+        "first_source",
+    ]
     if sensitive:
         columns += ["supporter_status", "support_level"]
     count = people.count()
@@ -317,7 +335,9 @@ def people_bulk_tag(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("crm_people"))
     names = [n for n in form.cleaned_data["tags"].split(",") if n.strip()]
     for person in people:
-        people_services.add_tags(person, names, campaign=form.cleaned_data["campaign"], actor=request.user)
+        people_services.add_tags(
+            person, names, campaign=form.cleaned_data["campaign"], actor=request.user
+        )
     messages.success(request, _("Tagged %(count)s people.") % {"count": len(people)})
     return redirect(reverse("crm_people"))
 
@@ -341,26 +361,33 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     type_filter = request.GET.get("type", "")
     if type_filter:
         timeline = timeline.filter(type=type_filter)
-    consents = (
-        person.consents.filter(_in(visible, "campaign_id")).select_related("text", "campaign")
+    consents = person.consents.filter(_in(visible, "campaign_id")).select_related(
+        "text", "campaign"
     )
     notes = (
-        Note.objects.filter(person=person).filter(_in(sensitive_ids, "campaign_id"))
+        Note.objects.filter(person=person)
+        .filter(_in(sensitive_ids, "campaign_id"))
         .select_related("author", "campaign")
-        if sensitive else Note.objects.none()
-    )  # fmt: skip
+        if sensitive
+        else Note.objects.none()
+    )
     fields = CustomField.objects.filter(Q(campaign__isnull=True) | _in(visible, "campaign_id"))
     if not sensitive:
         fields = fields.filter(is_sensitive=False)
-    values = {v.field_id: v for v in CustomFieldValue.objects.filter(person=person, field__in=fields)}
+    values = {
+        v.field_id: v for v in CustomFieldValue.objects.filter(person=person, field__in=fields)
+    }
     household = (
         selectors.people_for(user).filter(address_key=person.address_key).exclude(pk=person.pk)[:20]
-        if person.address_key else []
-    )  # fmt: skip
+        if person.address_key
+        else []
+    )
     can_edit = can_edit_person(user, person)
-    edit_campaigns = campaigns_for(user, Capability.EDIT_PEOPLE).filter(
-        person_attachments__person=person
-    ).distinct()
+    edit_campaigns = (
+        campaigns_for(user, Capability.EDIT_PEOPLE)
+        .filter(person_attachments__person=person)
+        .distinct()
+    )
     record_event("crm.person.view", actor=user, target=person, request=request)
     return render(
         request,
@@ -374,7 +401,9 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             tags=person.person_tags.filter(
                 Q(tag__campaign__isnull=True) | _in(visible, "tag__campaign_id")
             ).select_related("tag", "tag__campaign"),
-            attachments=person.attachments.filter(_in(visible, "campaign_id")).select_related("campaign"),
+            attachments=person.attachments.filter(_in(visible, "campaign_id")).select_related(
+                "campaign"
+            ),
             consents=consents,
             custom_fields=[(f, values.get(f.pk)) for f in fields],
             timeline=timeline.select_related("campaign", "actor")[:200],
@@ -389,7 +418,9 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             can_edit=can_edit,
             can_export=bool(_export_allowed(user, person)),
             can_erase=can_erase_person(user, person),
-            tag_form=TagForm(campaigns=edit_campaigns, national=_ids(user, Capability.EDIT_PEOPLE) is None),
+            tag_form=TagForm(
+                campaigns=edit_campaigns, national=_ids(user, Capability.EDIT_PEOPLE) is None
+            ),
             note_form=NoteForm(campaigns=edit_campaigns) if sensitive else None,
             withdraw_form=WithdrawForm(campaigns=edit_campaigns),
             merges=MergeRecord.objects.filter(survivor=person),
@@ -455,14 +486,19 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "crm/admin/person_form.html",
-        _base(_("Edit %(name)s") % {"name": person}, person=person, form=form, custom_form=custom_form),
+        _base(
+            _("Edit %(name)s") % {"name": person}, person=person, form=form, custom_form=custom_form
+        ),
     )
 
 
 def person_new(request: HttpRequest) -> HttpResponse:
     _require_any(request.user, Capability.EDIT_PEOPLE)
     campaigns = campaigns_for(request.user, Capability.EDIT_PEOPLE)
-    sensitive = bool(_ids(request.user, Capability.VIEW_SENSITIVE) is None or _ids(request.user, Capability.VIEW_SENSITIVE))
+    sensitive = bool(
+        _ids(request.user, Capability.VIEW_SENSITIVE) is None
+        or _ids(request.user, Capability.VIEW_SENSITIVE)
+    )
     form = NewPersonForm(request.POST or None, campaigns=campaigns, sensitive=sensitive)
     if request.method == "POST" and form.is_valid():
         data = form.changes()
@@ -496,7 +532,9 @@ def person_tag(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if form.is_valid():
         names = [n for n in form.cleaned_data["tags"].split(",") if n.strip()]
-        people_services.add_tags(person, names, campaign=form.cleaned_data["campaign"], actor=request.user)
+        people_services.add_tags(
+            person, names, campaign=form.cleaned_data["campaign"], actor=request.user
+        )
     else:
         messages.error(request, _("Give a tag and a campaign."))
     return redirect(reverse("crm_person", args=[person.pk]))
@@ -526,7 +564,10 @@ def person_note(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST, campaigns=campaigns)
     if form.is_valid():
         people_services.add_note(
-            person, form.cleaned_data["text"], campaign=form.cleaned_data["campaign"], actor=request.user
+            person,
+            form.cleaned_data["text"],
+            campaign=form.cleaned_data["campaign"],
+            actor=request.user,
         )
     return redirect(reverse("crm_person", args=[person.pk]))
 
@@ -538,9 +579,12 @@ def person_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     form = WithdrawForm(request.POST, campaigns=campaigns_for(request.user, Capability.EDIT_PEOPLE))
     if form.is_valid():
         withdraw_consent(
-            person, form.cleaned_data["campaign"], form.cleaned_data["channel"],
-            actor=request.user, source=_("Staff, at the person's request"),
-        )  # fmt: skip
+            person,
+            form.cleaned_data["campaign"],
+            form.cleaned_data["channel"],
+            actor=request.user,
+            source=_("Staff, at the person's request"),
+        )
         messages.success(request, _("Consent withdrawn; the address will not be contacted."))
     return redirect(reverse("crm_person", args=[person.pk]))
 
@@ -571,7 +615,11 @@ def person_erase(request: HttpRequest, pk: int) -> HttpResponse:
         gdpr_services.erase_person(person, actor=request.user, reason="staff")
         messages.success(request, _("The person's data was erased. Their opt-outs are kept."))
         return redirect(reverse("crm_people"))
-    return render(request, "crm/admin/person_erase.html", _base(_("Erase %(name)s") % {"name": person}, person=person))
+    return render(
+        request,
+        "crm/admin/person_erase.html",
+        _base(_("Erase %(name)s") % {"name": person}, person=person),
+    )
 
 
 # --- duplicates and merges ------------------------------------------------------------------
@@ -590,10 +638,13 @@ def person_merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
     preview = merge_services.merge_preview(survivor, merged)
     if request.method == "POST":
         choices = {
-            row["field"]: request.POST.get(f"choice_{row['field']}", row["default"]) for row in preview
+            row["field"]: request.POST.get(f"choice_{row['field']}", row["default"])
+            for row in preview
         }
         try:
-            record = merge_services.merge_people(survivor, merged, actor=request.user, choices=choices)
+            record = merge_services.merge_people(
+                survivor, merged, actor=request.user, choices=choices
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -615,13 +666,17 @@ def duplicates(request: HttpRequest) -> HttpResponse:
         person_b__in=editable.values("pk"),
     ).select_related("person_a", "person_b")
     page = Paginator(pairs, PAGE_SIZE).get_page(request.GET.get("p"))
-    return render(request, "crm/admin/duplicates.html", _base(_("Possible duplicates"), "resubmit", page=page))
+    return render(
+        request, "crm/admin/duplicates.html", _base(_("Possible duplicates"), "resubmit", page=page)
+    )
 
 
 def _pair_for(request: HttpRequest, pk: int) -> DuplicateCandidate:
     editable = selectors.people_for(request.user, Capability.EDIT_PEOPLE)
     return get_object_or_404(
-        DuplicateCandidate.objects.filter(person_a__in=editable.values("pk"), person_b__in=editable.values("pk")),
+        DuplicateCandidate.objects.filter(
+            person_a__in=editable.values("pk"), person_b__in=editable.values("pk")
+        ),
         pk=pk,
     )
 
@@ -645,7 +700,9 @@ def merges(request: HttpRequest) -> HttpResponse:
 @require_POST
 def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
     editable = selectors.people_for(request.user, Capability.EDIT_PEOPLE)
-    record = get_object_or_404(MergeRecord.objects.filter(survivor__in=editable.values("pk")), pk=pk)
+    record = get_object_or_404(
+        MergeRecord.objects.filter(survivor__in=editable.values("pk")), pk=pk
+    )
     try:
         restored = merge_services.undo_merge(record, actor=request.user)
     except ValidationError as error:
@@ -665,16 +722,25 @@ def retention(request: HttpRequest) -> HttpResponse:
     plans = []
     for campaign in campaigns.select_related("election"):
         rule = RetentionRule.objects.filter(campaign=campaign).first()
-        plans.append({"campaign": campaign, "rule": rule,
-                      "plan": retention_services.plan_retention(rule) if rule else None})  # fmt: skip
+        plans.append(
+            {
+                "campaign": campaign,
+                "rule": rule,
+                "plan": retention_services.plan_retention(rule) if rule else None,
+            }
+        )
     return render(request, "crm/admin/retention.html", _base(_("Retention"), "time", plans=plans))
 
 
 def retention_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = get_object_or_404(campaigns_for(request.user, Capability.MANAGE_CAMPAIGN), pk=campaign_id)
+    campaign = get_object_or_404(
+        campaigns_for(request.user, Capability.MANAGE_CAMPAIGN), pk=campaign_id
+    )
     from crm.views.forms_admin import RetentionRuleForm
 
-    rule = RetentionRule.objects.filter(campaign=campaign).first() or RetentionRule(campaign=campaign)
+    rule = RetentionRule.objects.filter(campaign=campaign).first() or RetentionRule(
+        campaign=campaign
+    )
     form = RetentionRuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
         saved = form.save()
@@ -683,12 +749,19 @@ def retention_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
             plan = retention_services.apply_retention(saved, actor=request.user)
             messages.success(
                 request,
-                _("Retention applied: %(d)s detached, %(e)s erased.") % {"d": plan.detach_count, "e": plan.erase_count},
+                _("Retention applied: %(d)s detached, %(e)s erased.")
+                % {"d": plan.detach_count, "e": plan.erase_count},
             )
         return redirect(reverse("crm_retention"))
     plan = retention_services.plan_retention(rule) if rule.pk else None
     return render(
         request,
         "crm/admin/retention_form.html",
-        _base(_("Retention for %(c)s") % {"c": campaign}, "time", form=form, plan=plan, campaign=campaign),
+        _base(
+            _("Retention for %(c)s") % {"c": campaign},
+            "time",
+            form=form,
+            plan=plan,
+            campaign=campaign,
+        ),
     )

@@ -29,14 +29,24 @@ def bravo(make_campaign):
 
 @pytest.fixture
 def make_person(db) -> Callable[..., Person]:
-    def make(campaign: Any = None, *, emails: tuple[str, ...] = (), phones: tuple[str, ...] = (),
-             reason: str = CampaignAttachment.Reason.MANUAL, **fields: Any) -> Person:
+    def make(
+        campaign: Any = None,
+        *,
+        emails: tuple[str, ...] = (),
+        phones: tuple[str, ...] = (),
+        reason: str = CampaignAttachment.Reason.MANUAL,
+        **fields: Any,
+    ) -> Person:
         return people_services.create_person(
-            actor=None, campaign=campaign, reason=reason, emails=list(emails),
-            phones=list(phones), **fields,
+            actor=None,
+            campaign=campaign,
+            reason=reason,
+            emails=list(emails),
+            phones=list(phones),
+            **fields,
         )
 
-    return make  # fmt: skip
+    return make
 
 
 @pytest.fixture

@@ -33,8 +33,14 @@ NEWS = ConsentChoice("email", "news", PETITION_TEXT)
 
 
 def give(person, campaign, choice=NEWS, source="web"):
-    return record_consent(person, campaign, choice, actor=None, source_kind=source,
-                          source_detail="https://alpha.example/p/")  # fmt: skip
+    return record_consent(
+        person,
+        campaign,
+        choice,
+        actor=None,
+        source_kind=source,
+        source_detail="https://alpha.example/p/",
+    )
 
 
 def test_consent_texts_are_versioned_and_immutable(alpha):
@@ -93,8 +99,13 @@ def test_opt_out_survives_a_merge(alpha, make_person):
 
 
 def test_erasure_then_reimport_stays_suppressed(alpha, bravo, make_person):
-    person = make_person(alpha, emails=("eva@example.org",), phones=("0611223344",),
-                         first_names="Eva", birth_name="Lemoine")  # fmt: skip
+    person = make_person(
+        alpha,
+        emails=("eva@example.org",),
+        phones=("0611223344",),
+        first_names="Eva",
+        birth_name="Lemoine",
+    )
     give(person, alpha)
     erase_person(person, actor=None)
     assert not Person.objects.exists()
@@ -102,15 +113,25 @@ def test_erasure_then_reimport_stays_suppressed(alpha, bravo, make_person):
     # A later import of the same file brings the person back as a record...
     again = find_or_create_person(
         Identity(email="EVA@example.org", phone="06 11 22 33 44", first_names="Eva"),
-        actor=None, campaign=bravo, reason="import",
-    ).person  # fmt: skip
+        actor=None,
+        campaign=bravo,
+        reason="import",
+    ).person
     # ...but never into marketing: import consents are refused, and selection excludes them.
     for campaign in (alpha, bravo):
         assert give(again, campaign, source="import") is None
-        assert give(again, campaign, ConsentChoice("sms", "news", "SMS ok"), source="import") is None
-    Consent.objects.create(person=again, campaign=bravo, channel="email", purpose="news",
-                           text=consent_text_for(bravo, "news", "x"), given_at=again.created_at,
-                           source_kind="import")  # a consent written behind our back  # fmt: skip
+        assert (
+            give(again, campaign, ConsentChoice("sms", "news", "SMS ok"), source="import") is None
+        )
+    Consent.objects.create(
+        person=again,
+        campaign=bravo,
+        channel="email",
+        purpose="news",
+        text=consent_text_for(bravo, "news", "x"),
+        given_at=again.created_at,
+        source_kind="import",
+    )  # a consent written behind our back
     assert not contactable(bravo.pk, "email", "news").exists()
     # Only the person's own confirmed consent lifts it, and only for that campaign.
     fresh = give(again, bravo)
@@ -119,27 +140,46 @@ def test_erasure_then_reimport_stays_suppressed(alpha, bravo, make_person):
 
 def test_merge_with_field_choices_and_undo(alpha, bravo, make_person):
     field = CustomField.objects.create(campaign=alpha, key="quartier", label="Quartier")
-    survivor = make_person(alpha, emails=("jean@example.org",), first_names="Jean",
-                           birth_name="Dupont", commune_name="Blois", support_level=2)  # fmt: skip
-    merged = make_person(bravo, emails=("jd@example.org",), phones=("0612345678",),
-                         first_names="Jean-Pierre", birth_name="Dupont", commune_name="Vendôme",
-                         birth_date="07/04/1953")  # fmt: skip
+    survivor = make_person(
+        alpha,
+        emails=("jean@example.org",),
+        first_names="Jean",
+        birth_name="Dupont",
+        commune_name="Blois",
+        support_level=2,
+    )
+    merged = make_person(
+        bravo,
+        emails=("jd@example.org",),
+        phones=("0612345678",),
+        first_names="Jean-Pierre",
+        birth_name="Dupont",
+        commune_name="Vendôme",
+        birth_date="07/04/1953",
+    )
     people_services.add_tags(survivor, ["Bénévole"], campaign=alpha, actor=None)
     people_services.add_tags(merged, ["Bénévole", "Donateur"], campaign=alpha, actor=None)
     people_services.set_custom_values(merged, {field: "Centre"}, actor=None)
     give(merged, bravo)
     merged_actions = set(merged.actions.values_list("pk", flat=True))
 
-    record = merge_people(survivor, merged, actor=None,
-                          choices={"first_names": "merged", "commune_name": "survivor"})  # fmt: skip
+    record = merge_people(
+        survivor, merged, actor=None, choices={"first_names": "merged", "commune_name": "survivor"}
+    )
     survivor.refresh_from_db()
     assert not Person.objects.filter(pk=merged.pk).exists()
     assert survivor.first_names == "Jean-Pierre" and survivor.commune_name == "Blois"
     assert survivor.birth_date.display() == "07/04/1953"  # blank filled from the merged record
-    assert set(survivor.emails.values_list("email", flat=True)) == {"jean@example.org", "jd@example.org"}
+    assert set(survivor.emails.values_list("email", flat=True)) == {
+        "jean@example.org",
+        "jd@example.org",
+    }
     assert survivor.emails.get(email="jean@example.org").is_primary
     assert not survivor.emails.get(email="jd@example.org").is_primary
-    assert sorted(survivor.person_tags.values_list("tag__name", flat=True)) == ["Bénévole", "Donateur"]
+    assert sorted(survivor.person_tags.values_list("tag__name", flat=True)) == [
+        "Bénévole",
+        "Donateur",
+    ]
     assert survivor.consents.filter(campaign=bravo).count() == 1
     assert CustomFieldValue.objects.get(person=survivor).value_text == "Centre"
     assert set(survivor.attachments.values_list("campaign__slug", flat=True)) == {"alpha", "bravo"}
@@ -154,8 +194,14 @@ def test_merge_with_field_choices_and_undo(alpha, bravo, make_person):
     assert survivor.first_names == "Jean" and survivor.birth_year is None
     assert list(restored.emails.values_list("email", "is_primary")) == [("jd@example.org", True)]
     assert [p.e164 for p in restored.phones.all()] == ["+33612345678"]
-    assert sorted(restored.person_tags.values_list("tag__name", flat=True)) == ["Bénévole", "Donateur"]
-    assert sorted(survivor.person_tags.values_list("tag__name", flat=True)) == ["Après fusion", "Bénévole"]
+    assert sorted(restored.person_tags.values_list("tag__name", flat=True)) == [
+        "Bénévole",
+        "Donateur",
+    ]
+    assert sorted(survivor.person_tags.values_list("tag__name", flat=True)) == [
+        "Après fusion",
+        "Bénévole",
+    ]
     assert restored.consents.filter(campaign=bravo).count() == 1
     assert CustomFieldValue.objects.get(field=field).person == restored
     assert set(restored.attachments.values_list("campaign__slug", flat=True)) == {"bravo"}

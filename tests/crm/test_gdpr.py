@@ -46,8 +46,9 @@ def relations_to_person() -> list[tuple[type[models.Model], str]]:
 def test_every_model_that_references_a_person_is_registered():
     """Add a model with a link to Person and this fails until it is in crm.gdpr's registry:
     the access export and erasure would otherwise miss it."""
-    missing = [f"{m._meta.label}.{name}" for m, name in relations_to_person()
-               if not is_registered(m, name)]  # fmt: skip
+    missing = [
+        f"{m._meta.label}.{name}" for m, name in relations_to_person() if not is_registered(m, name)
+    ]
     assert not missing, f"register these in the GDPR registry (crm/gdpr.py): {missing}"
     assert len(relations_to_person()) >= 12
 
@@ -56,28 +57,51 @@ def test_every_model_that_references_a_person_is_registered():
 def rich_person(alpha, bravo, make_person, make_user):
     """A person touching every registered model."""
     earlier = make_person(alpha, first_names="Léa", birth_name="Morel")
-    person = make_person(alpha, emails=("nina@example.org",), phones=("0611223344",),
-                         first_names="Nina", birth_name="Garnier", birth_date="03/05/1980",
-                         street_number="4", street_name="Rue Haute", postcode="41000",
-                         commune_name="Blois", support_level=1)  # fmt: skip
-    other = make_person(bravo, emails=("nina.g@example.org",), first_names="Nina",
-                        birth_name="Garnier", birth_date="03/05/1980")  # fmt: skip
+    person = make_person(
+        alpha,
+        emails=("nina@example.org",),
+        phones=("0611223344",),
+        first_names="Nina",
+        birth_name="Garnier",
+        birth_date="03/05/1980",
+        street_number="4",
+        street_name="Rue Haute",
+        postcode="41000",
+        commune_name="Blois",
+        support_level=1,
+    )
+    other = make_person(
+        bravo,
+        emails=("nina.g@example.org",),
+        first_names="Nina",
+        birth_name="Garnier",
+        birth_date="03/05/1980",
+    )
     third = make_person(bravo, first_names="Léa", birth_name="Morel", birth_date="03/05/1980")
     ExternalId.objects.create(person=person, source="members-national", value="M-1")
-    ElectoralRegistration.objects.create(person=person, list_type="LP", commune_code="41018",
-                                         polling_station_code="0003", campaign=alpha)  # fmt: skip
+    ElectoralRegistration.objects.create(
+        person=person,
+        list_type="LP",
+        commune_code="41018",
+        polling_station_code="0003",
+        campaign=alpha,
+    )
     people_services.attach(person, bravo, "import")
     people_services.add_tags(person, ["Bénévole"], campaign=alpha, actor=None)
     field = CustomField.objects.create(campaign=alpha, key="quartier", label="Quartier")
     people_services.set_custom_values(person, {field: "Vienne"}, actor=None)
-    record_consent(person, alpha, ConsentChoice("email", "news", "Oui"), actor=None,
-                   source_kind="web")  # fmt: skip
-    people_services.add_note(person, "Soutien fervent, à recontacter", campaign=alpha,
-                             actor=make_user())  # fmt: skip
+    record_consent(
+        person, alpha, ConsentChoice("email", "news", "Oui"), actor=None, source_kind="web"
+    )
+    people_services.add_note(
+        person, "Soutien fervent, à recontacter", campaign=alpha, actor=make_user()
+    )
     merge_people(person, other, actor=None)
-    DuplicateCandidate.objects.create(person_a_id=min(person.pk, third.pk),
-                                      person_b_id=max(person.pk, third.pk),
-                                      reason="name_birth")  # fmt: skip
+    DuplicateCandidate.objects.create(
+        person_a_id=min(person.pk, third.pk),
+        person_b_id=max(person.pk, third.pk),
+        reason="name_birth",
+    )
     DuplicateCandidate.objects.create(person_a=earlier, person_b=person, reason="name_address")
     return person
 
@@ -113,7 +137,9 @@ def test_gdpr_export_command(rich_person, tmp_path):
         call_command("gdpr_export", "--email", "nobody@example.org", stdout=StringIO())
     with pytest.raises(CommandError, match="--email"):
         call_command("gdpr_export", "--email", "not-an-address", stdout=StringIO())
-    assert AuditEvent.objects.filter(action="crm.person.export", target_id=str(rich_person.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="crm.person.export", target_id=str(rich_person.pk)
+    ).exists()
 
 
 def text_columns_contain(needle: str) -> list[str]:
@@ -142,8 +168,15 @@ def test_gdpr_erase_command_removes_personal_data_and_keeps_suppression(rich_per
     call_command("gdpr_erase", "--email", "nina@example.org", "--yes", stdout=out)
     assert "suppression" in out.getvalue()
     assert not Person.objects.filter(pk=person_id).exists()
-    for needle in ("Nina", "Garnier", "nina@example.org", "nina.g@example.org", "+33611223344",
-                   "Rue Haute", "Soutien fervent"):  # fmt: skip
+    for needle in (
+        "Nina",
+        "Garnier",
+        "nina@example.org",
+        "nina.g@example.org",
+        "+33611223344",
+        "Rue Haute",
+        "Soutien fervent",
+    ):
         assert text_columns_contain(needle) == [], needle
     assert Suppression.objects.filter(reason="erased", campaign__isnull=True).count() == 3
     assert Action.objects.count() == 0 or not Action.objects.filter(person_id=person_id).exists()
@@ -169,10 +202,13 @@ def test_retention_dry_run_then_apply(alpha, bravo, make_person):
     active = make_person(alpha, first_names="Active")
     people_services.record_action(active, "petition", campaign=alpha)
     for person in (idle, shared, member):
-        Action.objects.filter(person=person).update(occurred_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+        Action.objects.filter(person=person).update(
+            occurred_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        )
     people_services.add_tags(shared, ["Alpha only"], campaign=alpha, actor=None)
-    rule = RetentionRule.objects.create(campaign=alpha, months_after_election=6,
-                                        recent_action_months=3, is_active=True)  # fmt: skip
+    rule = RetentionRule.objects.create(
+        campaign=alpha, months_after_election=6, recent_action_months=3, is_active=True
+    )
 
     plan = plan_retention(rule)
     assert plan.due and plan.erase_ids == [idle.pk] and plan.detach_ids == [shared.pk]
@@ -187,7 +223,11 @@ def test_retention_dry_run_then_apply(alpha, bravo, make_person):
     assert Suppression.objects.filter(reason="erased").count() == 1
     assert list(shared.attachments.values_list("campaign__slug", flat=True)) == ["bravo"]
     assert not shared.person_tags.exists()
-    assert set(Person.objects.values_list("first_names", flat=True)) == {"Shared", "Member", "Active"}
+    assert set(Person.objects.values_list("first_names", flat=True)) == {
+        "Shared",
+        "Member",
+        "Active",
+    }
     again = apply_retention(rule, actor=None)
     assert (again.detach_count, again.erase_count) == (0, 0)
 

@@ -47,20 +47,38 @@ def test_a_shared_phone_or_another_first_name_is_not_a_certain_match(alpha, make
 
 def test_roll_identity_with_birth_or_usage_name(alpha, make_person):
     roll = make_person(
-        alpha, birth_name="AÏT-ALI", usage_name="FRANÇOIS", first_names="Aurélie",
+        alpha,
+        birth_name="AÏT-ALI",
+        usage_name="FRANÇOIS",
+        first_names="Aurélie",
         birth_date="12/03/1943",
-    )  # fmt: skip
+    )
     for last in ("Ait Ali", "francois"):
-        match = find_person(Identity(birth_name=last, first_names="aurelie", birth_date="12/03/1943"))
+        match = find_person(
+            Identity(birth_name=last, first_names="aurelie", birth_date="12/03/1943")
+        )
         assert (match.person, match.rule) == (roll, "roll"), last
-    assert find_person(Identity(birth_name="Ait Ali", first_names="Aurélie", birth_date="1943")).person is None
+    assert (
+        find_person(Identity(birth_name="Ait Ali", first_names="Aurélie", birth_date="1943")).person
+        is None
+    )
 
 
 def test_birthplace_separates_homonyms(alpha, make_person):
-    lyon = make_person(alpha, birth_name="Martin", first_names="Jean", birth_date="01/01/1960",
-                       birth_place_code="69123")  # fmt: skip
-    paris = make_person(alpha, birth_name="Martin", first_names="Jean", birth_date="01/01/1960",
-                        birth_place_code="75056")  # fmt: skip
+    lyon = make_person(
+        alpha,
+        birth_name="Martin",
+        first_names="Jean",
+        birth_date="01/01/1960",
+        birth_place_code="69123",
+    )
+    paris = make_person(
+        alpha,
+        birth_name="Martin",
+        first_names="Jean",
+        birth_date="01/01/1960",
+        birth_place_code="75056",
+    )
     both = Identity(birth_name="MARTIN", first_names="Jean", birth_date="01/01/1960")
     assert find_person(both).person is None  # two homonyms: no certain match
     only_paris = Identity(**{**both.__dict__, "birth_place_code": "75056"})
@@ -76,7 +94,8 @@ def test_same_name_and_address_or_a_typo_goes_to_review(alpha, make_person):
     typo = fc(alpha, birth_name="Dupond", first_names="Marie", **address)
     neighbour = fc(alpha, birth_name="Lefebvre", first_names="Paul", **address)
     reasons = {
-        frozenset((p.person_a_id, p.person_b_id)): p.reason for p in DuplicateCandidate.objects.all()
+        frozenset((p.person_a_id, p.person_b_id)): p.reason
+        for p in DuplicateCandidate.objects.all()
     }
     assert reasons[frozenset((first.pk, same.person.pk))] == "name_address"
     assert reasons[frozenset((first.pk, typo.person.pk))] == "similar_name"
@@ -89,5 +108,6 @@ def test_known_email_attaches_the_new_campaign_without_duplicating(alpha, bravo,
     result = fc(bravo, email="Zoe@Example.org", first_names="Z")
     assert (result.person, result.created, result.rule) == (known, False, "email")
     assert set(known.attachments.values_list("campaign__slug", "reason")) == {
-        ("alpha", "manual"), ("bravo", "import")
+        ("alpha", "manual"),
+        ("bravo", "import"),
     }

@@ -53,7 +53,11 @@ def test_new_person_gets_action_consent_proof_tags_and_attachment(alpha, form_re
     assert [p.e164 for p in person.phones.all()] == ["+33612345678"]
     action = Action.objects.get(pk=result.action_id)
     assert (action.person, action.type, action.campaign, action.source, action.source_page_id) == (
-        person, "petition", alpha, PAGE, 42
+        person,
+        "petition",
+        alpha,
+        PAGE,
+        42,
     )
     consent = Consent.objects.get(person=person)
     assert consent.campaign == alpha and consent.channel == "email" and consent.purpose == "news"
@@ -66,12 +70,17 @@ def test_new_person_gets_action_consent_proof_tags_and_attachment(alpha, form_re
     assert count_web_actions(42, "petition") == 1
 
 
-def test_known_person_in_other_case_is_the_same_record_and_not_rewritten(alpha, bravo, form_request):
+def test_known_person_in_other_case_is_the_same_record_and_not_rewritten(
+    alpha, bravo, form_request
+):
     first = sign(alpha, form_request("198.51.100.1"))
     second = sign(
-        bravo, form_request("198.51.100.2"), email="JEAN.Dupont@EXAMPLE.org",
-        first_names="Usurpateur", phone="06 12 34 56 78",
-    )  # fmt: skip
+        bravo,
+        form_request("198.51.100.2"),
+        email="JEAN.Dupont@EXAMPLE.org",
+        first_names="Usurpateur",
+        phone="06 12 34 56 78",
+    )
     # The visitor learns nothing: same shape of answer for a new and a known person.
     assert type(first) is type(second) and first.confirmation_sent == second.confirmation_sent
     person = Person.objects.get()
@@ -137,11 +146,14 @@ def test_double_opt_in_sends_a_signed_link_after_commit(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         result = record_web_action(
-            campaign=alpha, action_type=ActionType.SIGNED_UP,
+            campaign=alpha,
+            action_type=ActionType.SIGNED_UP,
             identity={"email": "lea@example.org", "first_names": "Léa"},
             consents=[ConsentChoice("email", "news", PETITION_TEXT)],
-            source_url=PAGE, request=form_request(), double_opt_in=True,
-        )  # fmt: skip
+            source_url=PAGE,
+            request=form_request(),
+            double_opt_in=True,
+        )
     assert result.confirmation_sent
     consent = Consent.objects.get()
     assert consent.confirmation_required and not consent.is_active

@@ -21,7 +21,9 @@ class Command(BaseCommand):
             plan = apply_retention(rule, actor=None) if options["apply"] else plan_retention(rule)
             verb = "removed" if options["apply"] else "would remove"
             if not plan.due:
-                self.stdout.write(f"{rule.campaign}: not due ({plan.reason}, from {plan.due_since})")
+                self.stdout.write(
+                    f"{rule.campaign}: not due ({plan.reason}, from {plan.due_since})"
+                )
                 continue
             self.stdout.write(
                 f"{rule.campaign}: {verb} {plan.detach_count} from the campaign, "
