@@ -70,9 +70,12 @@ def _ids(user: Any, capability: Capability) -> set[int] | None:
     return campaign_ids_for(user, capability)
 
 
+ALL = ~Q(pk__in=[])  # always true; unlike Q(), it survives being OR-ed with another Q
+
+
 def _in(ids: set[int] | None, field: str) -> Q:
     """Rows whose campaign is one of `ids` (None: all)."""
-    return Q() if ids is None else Q(**{f"{field}__in": ids})
+    return ALL if ids is None else Q(**{f"{field}__in": ids})
 
 
 def _sensitive_for(user: Any, person: Person) -> bool:

@@ -253,6 +253,15 @@ def test_sensitive_fields_hidden_without_sensitive_access(world):
     assert "Note secrète alpha" in page and "data-crm-sensitive" in page
 
 
+def test_national_admins_see_every_campaigns_tags_and_timeline(world, national, make_staff):
+    client = world["login"](make_staff(national, Role.NATIONAL_ADMIN))
+    listing = client.get("/admin/crm/people/").content.decode()
+    assert "Tag alpha" in listing and "Tag bravo" in listing
+    page = client.get(f"/admin/crm/people/{world['b'].pk}/").content.decode()
+    assert "Tag bravo" in page and 'data-action="consent_given"' in page
+    assert "Note secrète bravo" in page
+
+
 def test_profile_shows_consent_proof_and_timeline_and_is_audited(world):
     user = world["users"]["manager_a"]
     client = world["login"](user)
