@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cocarde import use_settings_for_environment  # noqa: E402
+from cocarde import use_settings_for_environment
 
 use_settings_for_environment()
 import django  # noqa: E402
@@ -86,8 +86,8 @@ def main() -> None:
             def raw_email(i: int) -> None:
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        "SELECT p.* FROM crm_person p JOIN crm_emailaddress e ON e.person_id = p.id "
-                        "WHERE e.email = %s",
+                        "SELECT p.* FROM crm_person p "
+                        "JOIN crm_emailaddress e ON e.person_id = p.id WHERE e.email = %s",
                         [sample[i][0].lower()],
                     )
                     assert cursor.fetchone()

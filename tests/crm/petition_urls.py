@@ -53,7 +53,9 @@ def petition(request: HttpRequest, slug: str) -> HttpResponse:
                     campaign=campaign,
                     action_type=ActionType.SIGNED_PETITION,
                     identity=data,
-                    consents=[ConsentChoice("email", "news", CONSENT_TEXT)] if data["consent"] else [],
+                    consents=[ConsentChoice("email", "news", CONSENT_TEXT)]
+                    if data["consent"]
+                    else [],
                     tags=["Pétition test"],
                     source_url=request.build_absolute_uri(),
                     page_id=1,

@@ -25,9 +25,11 @@ def test_confirmation_email_is_sent_by_a_worker_after_commit(celery_worker, alph
     assert result.confirmation_sent
     # The worker found the committed consent and sent the message (the task returns True).
     wait_for(
-        lambda: "transactional_send_consent_confirmation" in celery_worker.log()
-        and "succeeded" in celery_worker.log()
-        and ": True" in celery_worker.log(),
+        lambda: (
+            "transactional_send_consent_confirmation" in celery_worker.log()
+            and "succeeded" in celery_worker.log()
+            and ": True" in celery_worker.log()
+        ),
         timeout=60,
     )
     assert "Traceback" not in celery_worker.log()

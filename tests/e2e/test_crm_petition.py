@@ -70,7 +70,9 @@ def test_petition_to_the_candidates_crm_with_consent_proof(
     assert response.status == 404
 
 
-def test_supporter_unsubscribes_from_their_own_page(page, live_server, petition_site, make_campaign):
+def test_supporter_unsubscribes_from_their_own_page(
+    page, live_server, petition_site, make_campaign
+):
     alpha = make_campaign("Alpha 2027", slug="alpha")
     page.goto(f"{live_server.url}/petition-test/alpha/")
     page.fill("input[name=first_names]", "Noé")
