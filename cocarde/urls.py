@@ -21,6 +21,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("documents/", include(wagtaildocs_urls)),
+    # Supporters' own page, one-click unsubscribe, double opt-in confirmation.
+    path("crm/", include("crm.urls")),
 ]
 
 if settings.DEBUG:

@@ -270,6 +270,23 @@ TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")  # e.g. a localstripe server in tests
 
+# --- CRM ------------------------------------------------------------------------------------
+
+# Keys the hashes of opted-out emails and phones, kept after erasure so a later import cannot
+# re-add the person. Never rotate it (old opt-outs would stop matching); unlike SECRET_KEY.
+CRM_SUPPRESSION_KEY = env_str("CRM_SUPPRESSION_KEY")
+# Public form abuse limits: (submissions, seconds) per IP address and per email/phone.
+CRM_RATE_LIMIT_PER_IP = (env_int("CRM_RATE_LIMIT_PER_IP", 20), 10 * 60)
+CRM_RATE_LIMIT_PER_TARGET = (env_int("CRM_RATE_LIMIT_PER_TARGET", 5), 60 * 60)
+# Proof of work asked of public forms (ALTCHA): the browser tries up to this many hashes.
+CRM_POW_MAX_NUMBER = env_int("CRM_POW_MAX_NUMBER", 50_000)
+CELERY_BEAT_SCHEDULE = {
+    "crm-retention": {
+        "task": "crm.tasks.bulk_apply_retention_rules",
+        "schedule": 24 * 60 * 60,
+    },
+}
+
 # --- Logging ----------------------------------------------------------------------------------
 
 LOGGING = {

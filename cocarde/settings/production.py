@@ -47,6 +47,10 @@ def _problems() -> list[str]:
         )
     if not REDIS_URL:
         problems.append("REDIS_URL: required for the task queue and cache (redis://host:6379/0)")
+    if len(env_str("CRM_SUPPRESSION_KEY")) < 32:
+        problems.append(
+            "CRM_SUPPRESSION_KEY: set a random value of at least 32 characters, and never change it"
+        )
     if not env_str("DEFAULT_FROM_EMAIL"):
         problems.append("DEFAULT_FROM_EMAIL: the sender of account and system mail")
     if EMAIL_BACKEND.endswith(("console.EmailBackend", "locmem.EmailBackend")):

@@ -20,6 +20,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://redis.internal:6379/0",
     "DEFAULT_FROM_EMAIL": "Cocarde <no-reply@cocarde.example>",
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "CRM_SUPPRESSION_KEY": secrets.token_urlsafe(48),
 }
 
 
@@ -43,7 +44,7 @@ def test_refuses_to_start_naming_every_missing_setting():
     result = run(["manage.py", "check"], {"DJANGO_ENV": "production"})
     assert result.returncode != 0
     for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "DEFAULT_FROM_EMAIL",
-                 "EMAIL_BACKEND"):  # fmt: skip
+                 "EMAIL_BACKEND", "CRM_SUPPRESSION_KEY"):  # fmt: skip
         assert name in result.stderr, name
     assert "Traceback" not in result.stderr.split("ImproperlyConfigured")[-1]
 

@@ -1,0 +1,242 @@
+"""GDPR: the registry covers every model that references a person; access export is
+complete; erasure removes personal data and keeps the opt-outs; retention with a dry run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.db import models
+
+from cocarde.audit.models import AuditEvent
+from crm.gdpr import is_registered, registrations
+from crm.models import (
+    Action,
+    CustomField,
+    DuplicateCandidate,
+    ElectoralRegistration,
+    ExternalId,
+    Person,
+    RetentionRule,
+    Suppression,
+)
+from crm.services import people as people_services
+from crm.services.consent import ConsentChoice, record_consent
+from crm.services.merge import merge_people
+from crm.services.retention import apply_retention, plan_retention
+from crm.tasks import bulk_apply_retention_rules
+from territory.models import Election, ElectionRound
+
+pytestmark = pytest.mark.django_db
+
+
+def relations_to_person() -> list[tuple[type[models.Model], str]]:
+    found = []
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if field.is_relation and field.concrete and field.related_model is Person:
+                found.append((model, field.name))
+    return found
+
+
+def test_every_model_that_references_a_person_is_registered():
+    """Add a model with a link to Person and this fails until it is in crm.gdpr's registry:
+    the access export and erasure would otherwise miss it."""
+    missing = [
+        f"{m._meta.label}.{name}" for m, name in relations_to_person() if not is_registered(m, name)
+    ]
+    assert not missing, f"register these in the GDPR registry (crm/gdpr.py): {missing}"
+    assert len(relations_to_person()) >= 12
+
+
+@pytest.fixture
+def rich_person(alpha, bravo, make_person, make_user):
+    """A person touching every registered model."""
+    earlier = make_person(alpha, first_names="Léa", birth_name="Morel")
+    person = make_person(
+        alpha,
+        emails=("nina@example.org",),
+        phones=("0611223344",),
+        first_names="Nina",
+        birth_name="Garnier",
+        birth_date="03/05/1980",
+        street_number="4",
+        street_name="Rue Haute",
+        postcode="41000",
+        commune_name="Blois",
+        support_level=1,
+    )
+    other = make_person(
+        bravo,
+        emails=("nina.g@example.org",),
+        first_names="Nina",
+        birth_name="Garnier",
+        birth_date="03/05/1980",
+    )
+    third = make_person(bravo, first_names="Léa", birth_name="Morel", birth_date="03/05/1980")
+    ExternalId.objects.create(person=person, source="members-national", value="M-1")
+    ElectoralRegistration.objects.create(
+        person=person,
+        list_type="LP",
+        commune_code="41018",
+        polling_station_code="0003",
+        campaign=alpha,
+    )
+    people_services.attach(person, bravo, "import")
+    people_services.add_tags(person, ["Bénévole"], campaign=alpha, actor=None)
+    field = CustomField.objects.create(campaign=alpha, key="quartier", label="Quartier")
+    people_services.set_custom_values(person, {field: "Vienne"}, actor=None)
+    record_consent(
+        person, alpha, ConsentChoice("email", "news", "Oui"), actor=None, source_kind="web"
+    )
+    people_services.add_note(
+        person, "Soutien fervent, à recontacter", campaign=alpha, actor=make_user()
+    )
+    merge_people(person, other, actor=None)
+    DuplicateCandidate.objects.create(
+        person_a_id=min(person.pk, third.pk),
+        person_b_id=max(person.pk, third.pk),
+        reason="name_birth",
+    )
+    DuplicateCandidate.objects.create(person_a=earlier, person_b=person, reason="name_address")
+    return person
+
+
+def test_access_export_holds_a_row_of_every_registered_model(rich_person, bravo):
+    from crm.services.gdpr import export_person
+
+    data = json.loads(json.dumps(export_person(rich_person)))
+    assert data["person"]["first_names"] == "Nina" and data["person"]["support_level"] == 1
+    for registration in registrations():
+        assert data["related"][registration.key], f"nothing exported for {registration.key}"
+    assert "nina.g@example.org" in json.dumps(data)  # the merged record's address too
+    assert "suppression_key" not in json.dumps(data["related"]["crm.EmailAddress.person"])
+
+
+def test_staff_export_is_limited_to_their_campaigns_and_opinions(rich_person, alpha, bravo):
+    from crm.services.gdpr import export_person
+
+    data = export_person(rich_person, campaign_ids={bravo.pk}, include_sensitive=False)
+    assert "support_level" not in data["person"]
+    assert "crm.Note.person" not in data["related"]
+    campaigns = {row["campaign_id"] for row in data["related"]["crm.CampaignAttachment.person"]}
+    assert campaigns == {bravo.pk}
+    assert not data["related"]["crm.Consent.person"]  # the consent was given to alpha
+
+
+def test_gdpr_export_command(rich_person, tmp_path):
+    out = StringIO()
+    call_command("gdpr_export", "--email", "NINA@example.org", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["person"]["id"] == rich_person.pk
+    with pytest.raises(CommandError, match="--email"):
+        call_command("gdpr_export", "--email", "nobody@example.org", stdout=StringIO())
+    with pytest.raises(CommandError, match="--email"):
+        call_command("gdpr_export", "--email", "not-an-address", stdout=StringIO())
+    assert AuditEvent.objects.filter(
+        action="crm.person.export", target_id=str(rich_person.pk)
+    ).exists()
+
+
+def text_columns_contain(needle: str) -> list[str]:
+    """Every text column of every CRM and audit table that still holds the value."""
+    hits = []
+    for model in [*apps.get_app_config("crm").get_models(), AuditEvent]:
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.CharField | models.TextField | models.EmailField):
+                if model._default_manager.filter(**{f"{field.name}__icontains": needle}).exists():
+                    hits.append(f"{model._meta.label}.{field.name}")
+            elif isinstance(field, models.JSONField):
+                for row in model._default_manager.values_list(field.name, flat=True):
+                    if needle.lower() in json.dumps(row, ensure_ascii=False).lower():
+                        hits.append(f"{model._meta.label}.{field.name}")
+                        break
+    return hits
+
+
+def test_gdpr_erase_command_removes_personal_data_and_keeps_suppression(rich_person, monkeypatch):
+    person_id = rich_person.pk
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    with pytest.raises(CommandError, match="Cancelled"):
+        call_command("gdpr_erase", "--email", "nina@example.org", stdout=StringIO())
+    assert Person.objects.filter(pk=person_id).exists()
+    out = StringIO()
+    call_command("gdpr_erase", "--email", "nina@example.org", "--yes", stdout=out)
+    assert "suppression" in out.getvalue()
+    assert not Person.objects.filter(pk=person_id).exists()
+    for needle in (
+        "Nina",
+        "Garnier",
+        "nina@example.org",
+        "nina.g@example.org",
+        "+33611223344",
+        "Rue Haute",
+        "Soutien fervent",
+    ):
+        assert text_columns_contain(needle) == [], needle
+    assert Suppression.objects.filter(reason="erased", campaign__isnull=True).count() == 3
+    assert Action.objects.count() == 0 or not Action.objects.filter(person_id=person_id).exists()
+    event = AuditEvent.objects.get(action="crm.person.erase")
+    assert event.target_id == str(person_id) and event.actor_label == "system"
+
+
+def _election_over(campaign, months_ago: int):
+    election = Election.objects.create(kind="municipales", name=f"E{campaign.pk}", year=2026)
+    ElectionRound.objects.create(
+        election=election, number=1, date=dt.date.today() - dt.timedelta(days=31 * months_ago)
+    )
+    campaign.election = election
+    campaign.save()
+
+
+def test_retention_dry_run_then_apply(alpha, bravo, make_person):
+    _election_over(alpha, 9)
+    idle = make_person(alpha, emails=("idle@example.org",), first_names="Idle")
+    shared = make_person(alpha, first_names="Shared")
+    people_services.attach(shared, bravo, "import")
+    member = make_person(alpha, first_names="Member", member_status="member")
+    active = make_person(alpha, first_names="Active")
+    people_services.record_action(active, "petition", campaign=alpha)
+    for person in (idle, shared, member):
+        Action.objects.filter(person=person).update(
+            occurred_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        )
+    people_services.add_tags(shared, ["Alpha only"], campaign=alpha, actor=None)
+    rule = RetentionRule.objects.create(
+        campaign=alpha, months_after_election=6, recent_action_months=3, is_active=True
+    )
+
+    plan = plan_retention(rule)
+    assert plan.due and plan.erase_ids == [idle.pk] and plan.detach_ids == [shared.pk]
+    assert Person.objects.count() == 4  # a dry run changes nothing
+    out = StringIO()
+    call_command("crm_retention", stdout=out)
+    assert "would remove 1" in out.getvalue() and "erase 1" in out.getvalue()
+
+    totals = bulk_apply_retention_rules()
+    assert totals == {"rules": 1, "detached": 1, "erased": 1}
+    assert not Person.objects.filter(pk=idle.pk).exists()
+    assert Suppression.objects.filter(reason="erased").count() == 1
+    assert list(shared.attachments.values_list("campaign__slug", flat=True)) == ["bravo"]
+    assert not shared.person_tags.exists()
+    assert set(Person.objects.values_list("first_names", flat=True)) == {
+        "Shared",
+        "Member",
+        "Active",
+    }
+    again = apply_retention(rule, actor=None)
+    assert (again.detach_count, again.erase_count) == (0, 0)
+
+
+def test_retention_waits_for_the_election(alpha, make_person):
+    _election_over(alpha, 2)
+    make_person(alpha, first_names="Idle")
+    rule = RetentionRule.objects.create(campaign=alpha, months_after_election=6)
+    plan = plan_retention(rule)
+    assert not plan.due and plan.reason == "not_yet"
+    assert apply_retention(rule, actor=None).erase_count == 0
+    assert Person.objects.count() == 1
