@@ -21,6 +21,7 @@ def test_compose_file_is_accepted_and_complete(tmp_path):
     env = (ROOT / ".env.example").read_text()
     env = env.replace("SECRET_KEY=\n", "SECRET_KEY=compose-test\n")
     env = env.replace("POSTGRES_PASSWORD=\n", "POSTGRES_PASSWORD=compose-test\n")
+    env = env.replace("CRM_SUPPRESSION_KEY=\n", "CRM_SUPPRESSION_KEY=compose-test\n")
     (tmp_path / ".env").write_text(env)
 
     result = subprocess.run(
