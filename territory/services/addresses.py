@@ -19,6 +19,7 @@ from territory.geocoding.normalise import normalise_repetition, normalise_street
 from territory.models import Address, BureauAddress, Zone
 from territory.services.contours import compute_commune_contours, refresh_assignments
 from territory.services.zones import RollBureau, _ensure_bureaux, ensure_commune
+from territory.services.zones import changed as _changed
 
 INSEE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
 ADDRESS_FIELDS = (
@@ -170,7 +171,8 @@ def import_ban(
         "skipped_other_communes": skipped,
         **assigned,
     }
-    record_event("territory.import_ban", actor=actor, data=summary)
+    if _changed(summary):
+        record_event("territory.import_ban", actor=actor, data=summary)
     return summary
 
 
@@ -225,7 +227,8 @@ def _import_bureau_labels(
         "created": sum(1 for code in zones if code not in before),
         "renamed": sum(1 for code, z in zones.items() if code in before and before[code] != z.name),
     }
-    record_event("territory.import_bureaux", actor=actor, data=summary)
+    if _changed(summary):
+        record_event("territory.import_bureaux", actor=actor, data=summary)
     return summary
 
 
@@ -314,5 +317,6 @@ def _import_voter_addresses(
         "contours_computed": computed,
         **assigned,
     }
-    record_event("territory.import_bureaux", actor=actor, data=summary)
+    if _changed(summary):
+        record_event("territory.import_bureaux", actor=actor, data=summary)
     return summary

@@ -22,6 +22,7 @@ from territory.formats.geojson import read_features
 from territory.models import Address, BureauAddress, BureauIrisWeight, Zone
 from territory.services.geometry import LocalProjection, from_geojson, to_geojson
 from territory.services.zones import RollBureau, _ensure_bureaux
+from territory.services.zones import changed as _changed
 
 # INSEE drops points geocoded worse than this before drawing contours (street or town level).
 MIN_GEO_SCORE = 0.7
@@ -109,7 +110,8 @@ def import_bureau_contours(path: str | Path, *, actor: Any) -> dict[str, Any]:
         "communes": len(communes),
         **assigned,
     }
-    record_event("territory.import_contours", actor=actor, data=summary)
+    if _changed(summary):
+        record_event("territory.import_contours", actor=actor, data=summary)
     return summary
 
 

@@ -23,6 +23,7 @@ from territory.models import Zone, ZoneFigure
 from territory.services.contours import _store_geometry, refresh_assignments
 from territory.services.geometry import from_geojson
 from territory.services.zones import ZoneSpec, ensure_commune, upsert_zones
+from territory.services.zones import changed as _changed
 
 CENSUS_FIGURES = {
     # population by age
@@ -166,11 +167,12 @@ def import_insee(path: str | Path, *, actor: Any) -> dict[str, Any]:
         "updated": len(to_update),
         "unchanged": len(values) - len(to_create) - len(to_update),
     }
-    record_event(
-        "territory.import_insee",
-        actor=actor,
-        data={k: v for k, v in summary.items() if k != "figures"},
-    )
+    if _changed(summary):
+        record_event(
+            "territory.import_insee",
+            actor=actor,
+            data={k: v for k, v in summary.items() if k != "figures"},
+        )
     return summary
 
 
@@ -224,5 +226,6 @@ def _import_iris_contours(path: str | Path, *, actor: Any) -> dict[str, Any]:
         "communes": len(communes),
         **assigned,
     }
-    record_event("territory.import_insee", actor=actor, data=summary)
+    if _changed(summary):
+        record_event("territory.import_insee", actor=actor, data=summary)
     return summary

@@ -190,7 +190,8 @@ def load_communes(*, actor: Any, departements: Sequence[str] | None = None) -> d
         "unchanged": len(specs) - created - updated,
         **{f"{t}s": n for t, n in sorted(counts.items())},
     }
-    record_event("territory.load_communes", actor=actor, data=summary)
+    if created or updated:
+        record_event("territory.load_communes", actor=actor, data=summary)
     return summary
 
 
@@ -307,3 +308,8 @@ def _ensure_bureaux(bureaux: dict[str, RollBureau], *, actor: Any, rename: bool)
             data={"created": created, "updated": updated, "bureaux": len(bureaux)},
         )
     return {code: zones[(Zone.Type.BUREAU, code)] for code in bureaux}
+
+
+def changed(summary: dict[str, Any]) -> bool:
+    """Whether an import summary says something was stored (audit only real changes)."""
+    return any(summary.get(k) for k in ("created", "updated", "deleted", "renamed"))

@@ -30,10 +30,7 @@ def run_import(path, election, number, *extra) -> dict:
 def figures(election_round) -> dict:
     out = {}
     for result in BureauResult.objects.filter(round=election_round).select_related("bureau"):
-        votes = {
-            v.candidacy.last_name: v.votes
-            for v in result.votes.select_related("candidacy")
-        }
+        votes = {v.candidacy.last_name: v.votes for v in result.votes.select_related("candidacy")}
         out[result.bureau.local_code] = {
             "inscrits": result.registered,
             "abstentions": result.abstentions,
@@ -54,7 +51,12 @@ def test_classic_layout_reproduces_truth(legislatives, round1, truth):
     first = BureauResult.objects.get(round=round1, bureau__code="41998_0001")
     assert (first.blank_ballots, first.null_ballots) == (2, 2)
     duval = Candidacy.objects.get(round=round1, last_name="DUVAL")
-    assert (duval.panel_number, duval.first_name, duval.sex, duval.nuance) == (1, "Henri", "M", "DVD")
+    assert (duval.panel_number, duval.first_name, duval.sex, duval.nuance) == (
+        1,
+        "Henri",
+        "M",
+        "DVD",
+    )
     # 3-digit commune "998" in département "41", unpadded bureau "1", constituency "02".
     bureau = Zone.objects.get(type=Zone.Type.BUREAU, code="41998_0001")
     commune = bureau.parent_of_type(Zone.Type.COMMUNE)
@@ -86,7 +88,10 @@ def test_reimporting_the_same_file_changes_nothing(legislatives, round1):
 
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 6)
     assert again["candidacies_created"] == again["candidacies_updated"] == 0
-    assert list(CandidateVotes.objects.order_by("pk").values_list("pk", "result_id", "votes")) == before
+    assert (
+        list(CandidateVotes.objects.order_by("pk").values_list("pk", "result_id", "votes"))
+        == before
+    )
     assert Zone.objects.count() == zones
 
 
@@ -132,9 +137,12 @@ def test_classic_quirks_overseas_letters_unpadded_codes_latin1_and_null_nuance(
     guadeloupe = BureauResult.objects.get(bureau__code="97101_0012")
     assert guadeloupe.bureau.parent_of_type(Zone.Type.COMMUNE).name == "Les Abymes"
     assert guadeloupe.bureau.parent_of_type(Zone.Type.CIRCONSCRIPTION).code == "971-01"
-    assert Zone.objects.get(type=Zone.Type.COMMUNE, code="97101").parent_of_type(
-        Zone.Type.DEPARTEMENT
-    ).code == "971"
+    assert (
+        Zone.objects.get(type=Zone.Type.COMMUNE, code="97101")
+        .parent_of_type(Zone.Type.DEPARTEMENT)
+        .code
+        == "971"
+    )
     leveque = Candidacy.objects.get(round=round1, last_name="LÉVÊQUE")
     assert leveque.first_name == "Hélène"
     assert leveque.nuance is None  # absent nuance is NULL, never ""
