@@ -218,7 +218,6 @@ def classify(
     """Colours per bureau and the legend: quantile classes (at most 5, fewer when the values
     are fewer); diverging classes are symmetric around zero."""
     known = sorted(v for v in values.values() if v is not None)
-    colors: dict[int, str] = {}
     if not known:
         return dict.fromkeys(values, NO_DATA), []
     palette = DIVERGING if diverging else SEQUENTIAL
@@ -227,22 +226,30 @@ def classify(
         step = 2 * extent / len(palette)
         bounds = [-extent + step * i for i in range(len(palette) + 1)]
     else:
-        count = min(len(palette), len(set(known)))
-        if count <= 1:
-            bounds = [known[0], known[-1]]
-            palette = [palette[-1]]
-        else:
-            bounds = [known[round(i * (len(known) - 1) / count)] for i in range(count + 1)]
-            palette = [
-                palette[round(i * (len(SEQUENTIAL) - 1) / (count - 1))] for i in range(count)
-            ]
+        distinct = sorted(set(known))
+        count = min(len(palette), len(distinct))
+        palette = (
+            [palette[-1]]
+            if count == 1
+            else [palette[round(i * (len(SEQUENTIAL) - 1) / (count - 1))] for i in range(count)]
+        )
+        if len(distinct) <= len(SEQUENTIAL):
+            # Few values: one class each.
+            legend = [LegendClass(palette[i], v, v) for i, v in enumerate(distinct)]
+            return _assign(values, legend), legend
+        bounds = [distinct[round(i * (len(distinct) - 1) / count)] for i in range(count + 1)]
     legend = [LegendClass(palette[i], bounds[i], bounds[i + 1]) for i in range(len(palette))]
+    return _assign(values, legend), legend
+
+
+def _assign(values: dict[int, float | None], legend: list[LegendClass]) -> dict[int, str]:
+    colors: dict[int, str] = {}
     for bureau_id, value in values.items():
         if value is None:
             colors[bureau_id] = NO_DATA
             continue
         index = 0
-        while index < len(legend) - 1 and value > legend[index].high:  # type: ignore[operator]
+        while index < len(legend) - 1 and value > (legend[index].high or 0.0):
             index += 1
         colors[bureau_id] = legend[index].color
-    return colors, legend
+    return colors

@@ -33,7 +33,7 @@ from territory.targeting import BureauScore, score_bureaux
 def _percent(value: float | None, *, signed: bool = False) -> str:
     if value is None:
         return "–"
-    text = number_format(value * 100, 1)
+    text = number_format(round(value * 100, 1), 1)  # number_format truncates
     return f"{'+' if signed and value > 0 else ''}{text} %"
 
 
@@ -223,7 +223,8 @@ def map_data(request: HttpRequest, campaign_id: int) -> JsonResponse:
             return _("No data")
         if is_rate:
             return _percent(value, signed=diverging)
-        return f"{number_format(value, 0 if abs(value) >= 100 else 1, force_grouping=True)}{unit}"
+        digits = 0 if abs(value) >= 100 else 1
+        return f"{number_format(round(value, digits), digits, force_grouping=True)}{unit}"
 
     features = []
     for bureau in bureaux:
@@ -303,7 +304,7 @@ def bureau_card(request: HttpRequest, campaign_id: int, bureau_id: int) -> HttpR
                 "label": spec.label,
                 "value": _percent(value)
                 if is_rate
-                else number_format(value, 0, force_grouping=True),
+                else number_format(round(value), 0, force_grouping=True),
             }
         )
     contacts = contact_counts_by_bureau(campaign, [bureau.pk])
@@ -358,7 +359,7 @@ def _row(score: BureauScore) -> dict[str, Any]:
         "abstention": _percent(score.abstention_rate),
         "share": _percent(score.share),
         "contacts": score.contacts,
-        "score": "–" if score.score is None else number_format(score.score, 1),
+        "score": "–" if score.score is None else number_format(round(score.score, 1), 1),
     }
 
 

@@ -275,8 +275,11 @@ class Geocoder:
         if number is not None:
             point = street.points.get((number, repetition))
             score = street_score
-            if point is None and repetition:
-                point = street.points.get((number, ""))
+            if point is None:
+                # "42 ter" where the BAN has 42, or "42" where it only has "42 bis".
+                point = street.points.get((number, "")) or next(
+                    (p for p in street.numbered if p.number == number), None
+                )
                 score *= 0.9
             if point is not None:
                 return self._result(

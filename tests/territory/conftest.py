@@ -44,3 +44,21 @@ def round1(legislatives) -> ElectionRound:
 @pytest.fixture
 def round2(legislatives) -> ElectionRound:
     return legislatives.rounds.get(number=2)
+
+
+@pytest.fixture
+def demo_commune(db, legislatives):
+    """Montrichard-sur-Cher fully loaded: IRIS contours and figures, BAN, polling stations with
+    labels and voter addresses (approximate contours), results of both rounds."""
+    from territory.services.addresses import import_ban, import_bureau_table
+    from territory.services.insee import import_insee
+    from territory.services.results import import_results
+
+    import_insee(IRIS_CONTOURS, actor=None)
+    import_insee(INSEE_POP, actor=None)
+    import_ban(BAN, actor=None, communes=["41998"])
+    import_bureau_table(REU_BUREAUX, actor=None)
+    import_bureau_table(REU_ADDRESSES, actor=None)
+    import_results([CLASSIC_T1], election_round=legislatives.rounds.get(number=1), actor=None)
+    import_results([NUMBERED_T2], election_round=legislatives.rounds.get(number=2), actor=None)
+    return legislatives
