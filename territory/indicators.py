@@ -96,7 +96,7 @@ def values_by_bureau(indicator: Indicator, bureau_ids: Sequence[int]) -> dict[in
         results = _results(indicator.round_id, bureau_ids)
         votes = CandidateVotes.objects.filter(result__in=list(results.values()))
         if kind == "candidate":
-            votes = votes.filter(candidacy_id=indicator.candidacy_id)
+            votes = votes.filter(candidacy_id=indicator.candidacy_id or 0)
         else:
             votes = votes.filter(candidacy__nuance=indicator.nuance)
         totals = dict(

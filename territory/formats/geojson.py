@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from territory.formats.common import FormatError, decode, open_bytes
 
-Feature = tuple[dict[str, Any], dict[str, Any]]
+Feature = tuple[dict[str, Any], Any]  # (properties, GeoJSON geometry)
 
 
 def read_features(path: str | Path) -> list[Feature]:
@@ -23,6 +23,7 @@ def read_features(path: str | Path) -> list[Feature]:
         ) from None
     if not isinstance(data, dict):
         raise FormatError(_("expected a GeoJSON FeatureCollection or a TopoJSON Topology"))
+    features: list[Feature]
     if data.get("type") == "Topology":
         features = _topojson_features(data)
     elif data.get("type") == "FeatureCollection":
@@ -36,7 +37,7 @@ def read_features(path: str | Path) -> list[Feature]:
         raise FormatError(_("expected a GeoJSON FeatureCollection or a TopoJSON Topology"))
     for index, (_props, geometry) in enumerate(features, start=1):
         _check_geometry(geometry, index)
-    return features  # type: ignore[return-value]
+    return features
 
 
 def _check_crs(data: dict[str, Any]) -> None:

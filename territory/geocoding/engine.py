@@ -340,9 +340,9 @@ class Geocoder:
             lat = lower.lat + t * (higher.lat - lower.lat)
             nearest = lower if t <= 0.5 else higher
             return lon, lat, nearest
-        nearest = lower or higher
-        assert nearest is not None
-        return nearest.lon, nearest.lat, nearest
+        closest = lower or higher
+        assert closest is not None
+        return closest.lon, closest.lat, closest
 
     @staticmethod
     def _label(number: int, repetition: str, street: _Street, commune: _Commune) -> str:

@@ -135,9 +135,13 @@ def _envelope(commune_code: str, points: BaseGeometry, projection: LocalProjecti
         return projection.forward(from_geojson(commune.geometry)).union(hull.buffer(0))
     iris = [
         from_geojson(z.geometry)
-        for z in Zone.objects.filter(type=Zone.Type.IRIS, parents__code=commune_code,
-                                     parents__type=Zone.Type.COMMUNE, geometry__isnull=False)
-    ]  # fmt: skip
+        for z in Zone.objects.filter(
+            type=Zone.Type.IRIS,
+            parents__code=commune_code,
+            parents__type=Zone.Type.COMMUNE,
+            geometry__isnull=False,
+        )
+    ]
     if iris:
         return projection.forward(shapely.union_all(iris)).union(hull)
     return hull

@@ -15,7 +15,7 @@ METRES_PER_DEGREE_LAT = 110_574.0
 METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
 
 
-def from_geojson(geometry: dict[str, Any]) -> BaseGeometry:
+def from_geojson(geometry: Any) -> BaseGeometry:
     geom = shape(geometry)
     return geom if geom.is_valid else shapely.make_valid(geom)
 

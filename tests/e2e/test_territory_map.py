@@ -3,6 +3,7 @@ card, at desktop and phone widths, with the tile server unreachable (offline).""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def demo_map(settings, make_campaign, make_staff):
     from territory import demo
 
     settings.TERRITORY_MAP_TILE_URL = UNREACHABLE_TILES
-    demo.load(stdout=open("/dev/null", "w"))  # noqa: SIM115
+    demo.load(stdout=io.StringIO())
     campaign = make_campaign("Montrichard 2027", commune_codes=["41998"])
     return campaign, make_staff(campaign, StaffRole.Role.STAFF)
 
@@ -58,9 +59,7 @@ def test_map_colours_bureaux_switches_indicator_and_opens_a_card(
         lambda msg: msg.type == "error" and "127.0.0.1:9" not in msg.text
         and "ERR_CONNECTION_REFUSED" not in msg.text and errors.append(msg.text),
     )  # fmt: skip
-    browser_page.on(
-        "response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}")
-    )
+    browser_page.on("response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}"))
     sign_in(browser_page, live_server, staff)
 
     browser_page.goto(f"{live_server.url}/admin/territory/map/?campaign={campaign.pk}")

@@ -51,7 +51,9 @@ def test_house_number_match_gives_point_bureau_and_iris(demo_commune):
     result = Geocoder().geocode(
         AddressQuery(number="42 bis", street="r. Pasteur", postcode="41400")
     )
-    ban = Address.objects.get(commune_code="41998", street="Rue Pasteur", number=42, repetition="bis")
+    ban = Address.objects.get(
+        commune_code="41998", street="Rue Pasteur", number=42, repetition="bis"
+    )
     assert result.precision == Precision.HOUSENUMBER
     assert (result.lon, result.lat, result.address_id) == (ban.lon, ban.lat, ban.pk)
     # The roll puts 42 bis rue Pasteur in bureau 1; IRIS 0001 is the north-west quadrant.

@@ -52,7 +52,9 @@ def test_insee_indicator_is_carried_to_bureaux_by_address_weights(demo_commune):
 
     numerator = denominator = 0.0
     for w in BureauIrisWeight.objects.filter(bureau=zones["0006"]):
-        total = sum(BureauIrisWeight.objects.filter(iris=w.iris).values_list("addresses", flat=True))
+        total = sum(
+            BureauIrisWeight.objects.filter(iris=w.iris).values_list("addresses", flat=True)
+        )
         figures = dict(ZoneFigure.objects.filter(zone=w.iris).values_list("key", "value"))
         share = w.addresses / total
         numerator += share * (figures["pop6074"] + figures["pop75p"])
@@ -105,7 +107,9 @@ def test_contacts_term_when_counts_are_known(demo_commune):
     zones = bureaux()
     contacts = {zones["0001"].pk: ContactCounts(400), zones["0002"].pk: ContactCounts(0)}
     settings = ScoreSettings(round_id=r1.pk, weight_abstention=0, weight_contacts=1)
-    by_code = {s.bureau.local_code: s for s in score_bureaux(list(zones.values()), settings, contacts)}
+    by_code = {
+        s.bureau.local_code: s for s in score_bureaux(list(zones.values()), settings, contacts)
+    }
     assert by_code["0001"].score == 0.0  # we already know most of its voters
     assert by_code["0002"].score == 100.0
     assert by_code["0001"].coverage == pytest.approx(400 / 523)
@@ -128,7 +132,9 @@ def test_territory_report_json(demo_commune, truth):
     for code, expected in truth["results_t1"].items():
         t1 = next(r for r in rows[code]["rounds"] if r["round"] == 1)
         assert t1["registered"] == expected["inscrits"]
-        assert t1["abstention_rate"] == pytest.approx(expected["abstentions"] / expected["inscrits"], abs=1e-4)
+        assert t1["abstention_rate"] == pytest.approx(
+            expected["abstentions"] / expected["inscrits"], abs=1e-4
+        )
         assert t1["expressed"] == expected["exprimes"]
         assert {k.split()[-1]: v for k, v in t1["votes"].items()} == expected["voix"]
         assert rows[code]["contacts"] is None
@@ -153,14 +159,22 @@ def test_campaign_sees_only_its_territory(campaigns, login):
     bureau = campaign_bureaux(ours).first()
     assert client.get(f"/admin/territory/map/?campaign={ours.pk}").status_code == 200
     assert client.get(f"/admin/territory/map/?campaign={theirs.pk}").status_code == 404
-    assert client.get(f"/admin/territory/{theirs.pk}/bureaux.json?indicator=insee:population").status_code == 404
+    assert (
+        client.get(
+            f"/admin/territory/{theirs.pk}/bureaux.json?indicator=insee:population"
+        ).status_code
+        == 404
+    )
     assert client.get(f"/admin/territory/{theirs.pk}/bureau/{bureau.pk}/").status_code == 404
     assert client.get(f"/admin/territory/{theirs.pk}/targets/").status_code == 404
     # A bureau outside the campaign's territory answers 404 even through our campaign.
     from territory.services.zones import RollBureau, register_bureaux_from_roll
 
     elsewhere = register_bureaux_from_roll([RollBureau("41018", "1", "Blois 1")], actor=None)
-    assert client.get(f"/admin/territory/{ours.pk}/bureau/{elsewhere['41018_0001'].pk}/").status_code == 404
+    assert (
+        client.get(f"/admin/territory/{ours.pk}/bureau/{elsewhere['41018_0001'].pk}/").status_code
+        == 404
+    )
     page = client.get("/admin/territory/map/").content.decode()
     assert "Blois 2027" not in page
 
@@ -169,14 +183,19 @@ def test_map_data_colours_every_bureau(campaigns, login):
     ours, _theirs, staff = campaigns
     client = login(staff)
     r1 = Candidacy.objects.get(last_name="BRUNET", round__number=1).round
-    data = client.get(f"/admin/territory/{ours.pk}/bureaux.json?indicator=abstention:{r1.pk}").json()
+    data = client.get(
+        f"/admin/territory/{ours.pk}/bureaux.json?indicator=abstention:{r1.pk}"
+    ).json()
     assert len(data["features"]) == 6
     assert all(f["geometry"]["type"] in {"Polygon", "MultiPolygon"} for f in data["features"])
     assert all(f["properties"]["approximate"] for f in data["features"])
     assert len({f["properties"]["color"] for f in data["features"]}) >= 4
     assert data["legend"] and data["features"][0]["properties"]["display"].endswith("%")
     for bad in ("abstention:999999", "candidate:1:x", "insee:nationality", "whatever"):
-        assert client.get(f"/admin/territory/{ours.pk}/bureaux.json?indicator={bad}").status_code == 404
+        assert (
+            client.get(f"/admin/territory/{ours.pk}/bureaux.json?indicator={bad}").status_code
+            == 404
+        )
     score = client.get(f"/admin/territory/{ours.pk}/bureaux.json?indicator=score").json()
     assert {f["properties"]["value"] for f in score["features"]} >= {0.0, 100.0}
 
@@ -212,5 +231,7 @@ def test_targets_table_and_csv_export(campaigns, login):
     assert len(rows) == 7
     scores = [float(r[7].replace(",", ".")) for r in rows[1:]]
     assert scores == sorted(scores, reverse=True) and 0 <= scores[-1] < scores[0] <= 100
-    bad = client.get(f"/admin/territory/{ours.pk}/targets/?round={r1.pk}&weight_abstention=99&weight_share=1&weight_contacts=1")
+    bad = client.get(
+        f"/admin/territory/{ours.pk}/targets/?round={r1.pk}&weight_abstention=99&weight_share=1&weight_contacts=1"
+    )
     assert bad.status_code == 200 and "data-bureau=" not in bad.content.decode()

@@ -112,18 +112,20 @@ def test_reu_tables_create_bureaux_with_labels_and_approximate_contours():
 
 def test_imported_contours_replace_computed_ones_and_are_exact(tmp_path):
     command("import_bureaux", REU_BUREAUX, REU_ADDRESSES)
-    west = {"type": "Polygon", "coordinates": [[[1.14, 47.32], [1.17, 47.32], [1.17, 47.372], [1.14, 47.372], [1.14, 47.32]]]}  # fmt: skip
+    ring = [[1.14, 47.32], [1.17, 47.32], [1.17, 47.372], [1.14, 47.372], [1.14, 47.32]]
+    west = {"type": "Polygon", "coordinates": [ring]}
+    # TopoJSON: one quantised, delta-encoded arc; bureau named by commune + number.
+    properties = {"codeCommune": "41998", "numeroBureauVote": "2"}
+    polygon = {"type": "Polygon", "arcs": [[0]], "properties": properties}
     topo = {
         "type": "Topology",
         "transform": {"scale": [0.001, 0.001], "translate": [1.17, 47.32]},
         "arcs": [[[0, 0], [55, 0], [0, 52], [-55, 0], [0, -52]]],
-        "objects": {"bv": {"type": "GeometryCollection", "geometries": [
-            {"type": "Polygon", "arcs": [[0]], "properties": {"codeCommune": "41998", "numeroBureauVote": "2"}},
-        ]}},
-    }  # fmt: skip
+        "objects": {"bv": {"type": "GeometryCollection", "geometries": [polygon]}},
+    }
+    feature = {"type": "Feature", "properties": {"id_bv": "41998_1"}, "geometry": west}
     geojson = tmp_path / "bv.geojson"
-    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"id_bv": "41998_1"}, "geometry": west}]}))  # fmt: skip
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     topojson = tmp_path / "bv.topojson"
     topojson.write_text(json.dumps(topo))
     command("import_bureaux", geojson, topojson)
@@ -136,16 +138,21 @@ def test_imported_contours_replace_computed_ones_and_are_exact(tmp_path):
     assert Address.objects.filter(bureau=first).count() == 0  # no BAN imported yet
     command("import_ban", BAN)
     located = Address.objects.filter(lon__lt=1.1695, lat__gt=47.33).exclude(bureau=None)
-    assert located.exists() and set(located.values_list("bureau__code", flat=True)) == {"41998_0001"}
+    assert located.exists() and set(located.values_list("bureau__code", flat=True)) == {
+        "41998_0001"
+    }
 
 
 def test_projected_geojson_is_refused(tmp_path):
     path = tmp_path / "lambert.geojson"
-    path.write_text(json.dumps({
-        "type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
-        "features": [{"type": "Feature", "properties": {"id_bv": "41998_1"},
-                      "geometry": {"type": "Polygon", "coordinates": [[[600000, 6700000], [600100, 6700000], [600100, 6700100], [600000, 6700000]]]}}],
-    }))  # fmt: skip
+    ring = [[600000, 6700000], [600100, 6700000], [600100, 6700100], [600000, 6700000]]
+    feature = {
+        "type": "Feature",
+        "properties": {"id_bv": "41998_1"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "crs": crs, "features": [feature]}))
     with pytest.raises(CommandError, match="WGS84"):
         command("import_bureaux", path)
     assert not Zone.objects.exists()
