@@ -3,6 +3,7 @@ Voronoi cells and buffers are computed in metres, not degrees."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -28,7 +29,8 @@ def to_geojson(geom: BaseGeometry) -> dict[str, Any]:
     polygons = [g for g in getattr(rounded, "geoms", [rounded]) if g.geom_type == "Polygon"]
     if rounded.geom_type == "GeometryCollection":
         rounded = shapely.MultiPolygon(polygons) if len(polygons) > 1 else polygons[0]
-    return dict(mapping(rounded))
+    # Through JSON, so the result compares equal to what the database gives back (lists).
+    return dict(json.loads(json.dumps(mapping(rounded))))
 
 
 class LocalProjection:

@@ -62,3 +62,12 @@ def demo_commune(db, legislatives):
     import_results([CLASSIC_T1], election_round=legislatives.rounds.get(number=1), actor=None)
     import_results([NUMBERED_T2], election_round=legislatives.rounds.get(number=2), actor=None)
     return legislatives
+
+
+@pytest.fixture
+def english():
+    """Error messages in English, whatever the default language (French)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

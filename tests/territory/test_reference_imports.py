@@ -14,7 +14,7 @@ from territory.services.insee import resolve_columns
 from territory.services.zones import RollBureau, register_bureaux_from_roll
 from tests.territory.conftest import BAN, INSEE_POP, IRIS_CONTOURS, REU_ADDRESSES, REU_BUREAUX
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def command(*args) -> dict:

@@ -14,7 +14,7 @@ from territory.models import BureauResult, Candidacy, CandidateVotes, Zone
 from territory.services.results import import_results
 from tests.territory.conftest import CLASSIC_T1, NUMBERED_T2
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def run_import(path, election, number, *extra) -> dict:
