@@ -234,3 +234,27 @@ def test_missing_round_needs_a_date(legislatives):
 def test_service_raises_format_error_for_missing_file(round1):
     with pytest.raises(FormatError, match="file not found"):
         import_results(["/nonexistent.csv"], election_round=round1, actor=None)
+
+
+def test_create_election_then_import(truth):
+    out = io.StringIO()
+    call_command(
+        "create_election", "--kind", "legislatives", "--name", "Législatives 2024", "--year",
+        "2024", "--round", "1:2024-06-30", "--round", "2:2024-07-07", stdout=out,
+    )  # fmt: skip
+    created = json.loads(out.getvalue())
+    assert sorted(created["rounds"]) == ["1", "2"]
+    from territory.models import Election
+
+    election = Election.objects.get(pk=created["election"])
+    assert run_import(NUMBERED_T2, election, 2)["created"] == 6
+    with pytest.raises(CommandError, match="already exists"):
+        call_command(
+            "create_election", "--kind", "legislatives", "--name", "Législatives 2024",
+            "--year", "2024", "--round", "1:2024-06-23", stdout=io.StringIO(),
+        )  # fmt: skip
+    with pytest.raises(CommandError, match="unknown election kind"):
+        call_command(
+            "create_election", "--kind", "nope", "--name", "X", "--year", "2024",
+            stdout=io.StringIO(),
+        )  # fmt: skip
