@@ -269,6 +269,14 @@ SENDGRID_API_KEY = env_str("SENDGRID_API_KEY")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")  # e.g. a localstripe server in tests
+# Background tiles of the territory map ({z}/{x}/{y} URL). Empty: no background; the polling
+# stations, our own data, still show (offline use).
+TERRITORY_MAP_TILE_URL = env_str(
+    "TERRITORY_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+TERRITORY_MAP_TILE_ATTRIBUTION = env_str(
+    "TERRITORY_MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors"
+)
 
 # --- CRM ------------------------------------------------------------------------------------
 

@@ -1,0 +1,85 @@
+"""The targeting settings form: which round, whose share, how much each term weighs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from territory.models import Candidacy, ElectionRound
+from territory.targeting import ScoreSettings
+
+
+class TargetingForm(forms.Form):
+    round = forms.TypedChoiceField(label=_("Round"), coerce=int)
+    candidacies = forms.TypedMultipleChoiceField(
+        label=_("Candidates whose share counts"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    nuances = forms.MultipleChoiceField(
+        label=_("Nuances whose share counts"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    weight_abstention = forms.FloatField(
+        label=_("Weight of abstention"), min_value=0, max_value=10, initial=1.0
+    )
+    weight_share = forms.FloatField(
+        label=_("Weight of the chosen share"), min_value=0, max_value=10, initial=1.0
+    )
+    weight_contacts = forms.FloatField(
+        label=_("Weight of our contacts (untapped potential)"), min_value=0, max_value=10,
+        initial=0.5,
+    )  # fmt: skip
+
+    def __init__(
+        self, data: Any = None, *, rounds: Sequence[ElectionRound], bureau_ids: Sequence[int]
+    ) -> None:
+        super().__init__(data)
+        self.rounds = list(rounds)
+        self.fields["round"].choices = [(r.pk, r.label) for r in self.rounds]
+        if self.rounds:
+            self.fields["round"].initial = self.rounds[0].pk
+        candidacies = (
+            Candidacy.objects.filter(round__in=self.rounds, votes__result__bureau_id__in=bureau_ids)
+            .distinct()
+            .order_by("round_id", "panel_number", "last_name")
+        )
+        self.round_of = {c.pk: c.round_id for c in candidacies}
+        self.fields["candidacies"].choices = [
+            (c.pk, f"{c.display_name}{f' ({c.nuance})' if c.nuance else ''} · {c.round.label}")
+            for c in candidacies.select_related("round__election")
+        ]
+        nuances = sorted({c.nuance for c in candidacies if c.nuance})
+        self.fields["nuances"].choices = [(n, n) for n in nuances]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        round_id = data.get("round")
+        wrong = [c for c in data.get("candidacies", []) if self.round_of.get(c) != round_id]
+        if wrong:
+            self.add_error("candidacies", _("Choose candidates of the selected round."))
+        return data
+
+    def score_settings(self) -> ScoreSettings | None:
+        """The settings asked for; the defaults (latest round) when the form was not sent;
+        None when there is no round or the form is invalid."""
+        if not self.rounds:
+            return None
+        if not self.is_bound:
+            return ScoreSettings(round_id=self.rounds[0].pk)
+        if not self.is_valid():
+            return None
+        data = self.cleaned_data
+        return ScoreSettings(
+            round_id=data["round"],
+            candidacy_ids=tuple(data.get("candidacies") or ()),
+            nuances=tuple(data.get("nuances") or ()),
+            weight_abstention=data["weight_abstention"],
+            weight_share=data["weight_share"],
+            weight_contacts=data["weight_contacts"],
+        )

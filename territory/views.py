@@ -1,0 +1,398 @@
+"""The territory map, the bureau card and the targeting table, in the Wagtail admin. Thin:
+scoping is in territory.permissions, figures in indicators/targeting/selectors."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from cocarde.tenancy.models import Campaign
+from territory.forms import TargetingForm
+from territory.indicators import (
+    INSEE_BY_KEY,
+    Indicator,
+    available_insee,
+    classify,
+    insee_by_bureau,
+    values_by_bureau,
+)
+from territory.models import BureauResult, Candidacy, Zone
+from territory.permissions import bureau_for, campaign_for, visible_campaigns
+from territory.selectors import campaign_bureaux, contact_counts_by_bureau, rounds_with_results
+from territory.targeting import BureauScore, score_bureaux
+
+
+def _percent(value: float | None, *, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    text = number_format(round(value * 100, 1), 1)  # number_format truncates
+    return f"{'+' if signed and value > 0 else ''}{text} %"
+
+
+def _bureau_ids(campaign: Campaign) -> list[int]:
+    return list(campaign_bureaux(campaign).values_list("pk", flat=True))
+
+
+def indicator_options(campaign: Campaign, bureau_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Every indicator the map can colour this campaign's bureaux by, grouped for a <select>."""
+    rounds = rounds_with_results(list(bureau_ids))
+    groups: list[dict[str, Any]] = []
+    chronological = sorted(rounds, key=lambda r: (r.date, r.number))
+    for r in rounds:
+        options = [
+            {"value": f"abstention:{r.pk}", "label": _("Abstention")},
+            {"value": f"turnout:{r.pk}", "label": _("Turnout")},
+        ]
+        candidacies = Candidacy.objects.filter(
+            round=r, votes__result__bureau_id__in=bureau_ids
+        ).distinct()
+        for c in candidacies.order_by("panel_number", "last_name"):
+            nuance = f" ({c.nuance})" if c.nuance else ""
+            options.append(
+                {
+                    "value": f"candidate:{r.pk}:{c.pk}",
+                    "label": _("Share: %(name)s") % {"name": f"{c.display_name}{nuance}"},
+                }
+            )
+        nuances = sorted({c.nuance for c in candidacies if c.nuance})
+        for nuance in nuances:
+            options.append(
+                {
+                    "value": f"nuance:{r.pk}:{nuance}",
+                    "label": _("Share of nuance %(nuance)s") % {"nuance": nuance},
+                }
+            )
+        groups.append({"label": r.label, "options": options})
+    changes = []
+    for before, after in zip(chronological, chronological[1:], strict=False):
+        changes.append(
+            {
+                "value": f"turnout_change:{before.pk}:{after.pk}",
+                "label": _("Turnout change: %(before)s → %(after)s")
+                % {"before": before.label, "after": after.label},
+            }
+        )
+    if changes:
+        groups.append({"label": _("Turnout change"), "options": changes})
+    insee = [
+        {"value": f"insee:{i.key}", "label": str(i.label)} for i in available_insee(bureau_ids)
+    ]
+    if insee:
+        groups.append(
+            {"label": _("INSEE (estimated from IRIS by address weights)"), "options": insee}
+        )
+    if rounds:
+        groups.append(
+            {"label": _("Targeting"), "options": [{"value": "score", "label": _("Target score")}]}
+        )
+    return groups
+
+
+def parse_indicator(raw: str, campaign: Campaign, bureau_ids: Sequence[int]) -> Indicator:
+    """An indicator from its option value; rounds and candidacies must be the campaign's."""
+    kind, *parts = (raw or "").split(":")
+    round_ids = {r.pk for r in rounds_with_results(list(bureau_ids))}
+
+    def round_id(text: str) -> int:
+        if not text.isdigit() or int(text) not in round_ids:
+            raise Http404
+        return int(text)
+
+    if kind in {"abstention", "turnout"} and len(parts) == 1:
+        return Indicator(kind, round_id=round_id(parts[0]))
+    if kind == "candidate" and len(parts) == 2 and parts[1].isdigit():
+        rid = round_id(parts[0])
+        if not Candidacy.objects.filter(pk=int(parts[1]), round_id=rid).exists():
+            raise Http404
+        return Indicator(kind, round_id=rid, candidacy_id=int(parts[1]))
+    if kind == "nuance" and len(parts) == 2:
+        return Indicator(kind, round_id=round_id(parts[0]), nuance=parts[1])
+    if kind == "turnout_change" and len(parts) == 2:
+        return Indicator(kind, other_round_id=round_id(parts[0]), round_id=round_id(parts[1]))
+    if kind == "insee" and len(parts) == 1 and parts[0] in INSEE_BY_KEY:
+        return Indicator(kind, insee_key=parts[0])
+    raise Http404
+
+
+def _default_indicator(options: list[dict[str, Any]]) -> str:
+    for group in options:
+        if group["options"]:
+            return str(group["options"][0]["value"])
+    return ""
+
+
+def map_view(request: HttpRequest) -> HttpResponse:
+    campaigns = list(visible_campaigns(request.user))
+    if not campaigns:
+        raise Http404
+    campaign = (
+        campaign_for(request.user, request.GET["campaign"])
+        if request.GET.get("campaign")
+        else campaigns[0]
+    )
+    bureau_ids = _bureau_ids(campaign)
+    options = indicator_options(campaign, bureau_ids)
+    requested = request.GET.get("indicator", "")
+    values = {o["value"] for g in options for o in g["options"]}
+    config = {
+        "dataUrl": reverse("territory_map_data", args=[campaign.pk]),
+        "cardUrl": reverse("territory_bureau_card", args=[campaign.pk, 0]),
+        "tileUrl": settings.TERRITORY_MAP_TILE_URL,
+        "tileAttribution": settings.TERRITORY_MAP_TILE_ATTRIBUTION,
+        "indicator": requested if requested in values else _default_indicator(options),
+        "scoreQuery": request.GET.urlencode(),
+        "noData": _("No data"),
+        "withoutContour": _("Polling stations without a contour, not drawn: %(count)s"),
+    }
+    return render(
+        request,
+        "territory/map.html",
+        {
+            "campaign": campaign,
+            "campaigns": campaigns,
+            "options": options,
+            "config": config,
+            "bureau_count": len(bureau_ids),
+            "targets_url": reverse("territory_targets", args=[campaign.pk]),
+            "page_title": _("Territory map"),
+        },
+    )
+
+
+def _targeting_form(
+    request: HttpRequest, campaign: Campaign, bureau_ids: Sequence[int]
+) -> TargetingForm:
+    rounds = rounds_with_results(list(bureau_ids))
+    data = request.GET if request.GET.get("round") else None
+    return TargetingForm(data, rounds=rounds, bureau_ids=bureau_ids)
+
+
+def _scores(
+    request: HttpRequest, campaign: Campaign, bureau_ids: Sequence[int]
+) -> tuple[TargetingForm, list[BureauScore] | None, bool]:
+    form = _targeting_form(request, campaign, bureau_ids)
+    score_settings = form.score_settings()
+    if score_settings is None:
+        return form, None, False
+    contacts = contact_counts_by_bureau(campaign, list(bureau_ids))
+    bureaux = list(Zone.objects.filter(pk__in=bureau_ids).order_by("code"))
+    return form, score_bureaux(bureaux, score_settings, contacts), contacts is not None
+
+
+def map_data(request: HttpRequest, campaign_id: int) -> JsonResponse:
+    campaign = campaign_for(request.user, campaign_id)
+    bureaux = list(campaign_bureaux(campaign).order_by("code"))
+    ids = [b.pk for b in bureaux]
+    raw = request.GET.get("indicator", "")
+    diverging = False
+    if raw == "score":
+        _form, scores, _connected = _scores(request, campaign, ids)
+        if scores is None:
+            raise Http404
+        values: dict[int, float | None] = {s.bureau.pk: s.score for s in scores}
+        label, is_rate, unit = _("Target score"), False, ""
+    else:
+        indicator = parse_indicator(raw, campaign, ids)
+        values = values_by_bureau(indicator, ids)
+        diverging = indicator.is_diverging
+        is_rate = indicator.is_rate or diverging
+        label = next(
+            (
+                o["label"]
+                for g in indicator_options(campaign, ids)
+                for o in g["options"]
+                if o["value"] == raw
+            ),
+            raw,
+        )
+        unit = ""
+        if indicator.kind == "insee" and indicator.insee_key == "median_income":
+            unit = " €"
+    colors, legend = classify(values, diverging=diverging)
+
+    def display(value: float | None) -> str:
+        if value is None:
+            return _("No data")
+        if is_rate:
+            return _percent(value, signed=diverging)
+        digits = 0 if abs(value) >= 100 else 1
+        return f"{number_format(round(value, digits), digits, force_grouping=True)}{unit}"
+
+    features = []
+    for bureau in bureaux:
+        if not bureau.geometry:
+            continue
+        value = values.get(bureau.pk)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": bureau.geometry,
+                "properties": {
+                    "id": bureau.pk,
+                    "code": bureau.code,
+                    "number": bureau.local_code,
+                    "name": bureau.name,
+                    "value": value,
+                    "display": display(value),
+                    "color": colors.get(bureau.pk),
+                    "approximate": bureau.is_approximate,
+                },
+            }
+        )
+    return JsonResponse(
+        {
+            "type": "FeatureCollection",
+            "features": features,
+            "indicator": raw,
+            "label": label,
+            "legend": [
+                {"color": c.color, "label": f"{display(c.low)} – {display(c.high)}"} for c in legend
+            ],
+            "without_contour": len(bureaux) - len(features),
+        }
+    )
+
+
+def bureau_card(request: HttpRequest, campaign_id: int, bureau_id: int) -> HttpResponse:
+    campaign = campaign_for(request.user, campaign_id)
+    bureau = bureau_for(campaign, bureau_id)
+    results = (
+        BureauResult.objects.filter(bureau=bureau)
+        .select_related("round__election")
+        .prefetch_related("votes__candidacy")
+        .order_by("-round__date", "-round__number")
+    )
+    rounds = []
+    for result in results:
+        votes = sorted(result.votes.all(), key=lambda v: -v.votes)
+        rounds.append(
+            {
+                "round": result.round,
+                "result": result,
+                "turnout": _percent(result.turnout),
+                "abstention": _percent(result.abstention_rate),
+                "bars": [
+                    {
+                        "name": v.candidacy.display_name,
+                        "nuance": v.candidacy.nuance,
+                        "votes": v.votes,
+                        "share": _percent(v.votes / result.expressed if result.expressed else None),
+                        "width": round(100 * v.votes / result.expressed, 1)
+                        if result.expressed
+                        else 0,
+                    }
+                    for v in votes
+                ],
+            }
+        )
+    insee = []
+    for spec in available_insee([bureau.pk]):
+        value = insee_by_bureau(spec.key, [bureau.pk]).get(bureau.pk)
+        if value is None:
+            continue
+        is_rate = bool(spec.denominator or spec.scale != 1.0)
+        insee.append(
+            {
+                "label": spec.label,
+                "value": _percent(value)
+                if is_rate
+                else number_format(round(value), 0, force_grouping=True),
+            }
+        )
+    contacts = contact_counts_by_bureau(campaign, [bureau.pk])
+    return render(
+        request,
+        "territory/bureau_card.html",
+        {
+            "bureau": bureau,
+            "commune": bureau.parent_of_type(Zone.Type.COMMUNE),
+            "rounds": rounds,
+            "insee": insee,
+            "contacts_connected": contacts is not None,
+            "contacts": contacts.get(bureau.pk) if contacts else None,
+        },
+    )
+
+
+def targets_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = campaign_for(request.user, campaign_id)
+    bureau_ids = _bureau_ids(campaign)
+    form, scores, connected = _scores(request, campaign, bureau_ids)
+    if request.GET.get("format") == "csv":
+        if scores is None:
+            raise Http404
+        return _csv(campaign, form, scores, connected)
+    query = request.GET.copy()
+    query["format"] = "csv"
+    map_query = request.GET.copy()
+    map_query["campaign"] = str(campaign.pk)
+    map_query["indicator"] = "score"
+    return render(
+        request,
+        "territory/targets.html",
+        {
+            "campaign": campaign,
+            "campaigns": visible_campaigns(request.user),
+            "form": form,
+            "scores": scores,
+            "rows": [_row(s) for s in scores or []],
+            "contacts_connected": connected,
+            "csv_url": f"{request.path}?{query.urlencode()}",
+            "map_url": f"{reverse('territory_map')}?{map_query.urlencode()}",
+            "page_title": _("Where to canvass"),
+        },
+    )
+
+
+def _row(score: BureauScore) -> dict[str, Any]:
+    return {
+        "bureau": score.bureau,
+        "registered": score.registered,
+        "abstention": _percent(score.abstention_rate),
+        "share": _percent(score.share),
+        "contacts": score.contacts,
+        "score": "–" if score.score is None else number_format(round(score.score, 1), 1),
+    }
+
+
+def _csv(
+    campaign: Campaign, form: TargetingForm, scores: list[BureauScore], connected: bool
+) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="targets-{campaign.slug}.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 with a BOM
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(
+        [
+            _("Rank"),
+            _("Polling station"),
+            _("Name"),
+            _("Registered"),
+            _("Abstention rate"),
+            _("Chosen share"),
+            _("Our contacts"),
+            _("Score"),
+        ]
+    )
+    for rank, s in enumerate(scores, start=1):
+        writer.writerow(
+            [
+                rank if s.score is not None else "",
+                s.bureau.code,
+                s.bureau.name,
+                s.registered if s.registered is not None else "",
+                "" if s.abstention_rate is None else f"{s.abstention_rate:.4f}".replace(".", ","),
+                "" if s.share is None else f"{s.share:.4f}".replace(".", ","),
+                s.contacts if connected and s.contacts is not None else "",
+                "" if s.score is None else f"{s.score:.1f}".replace(".", ","),
+            ]
+        )
+    return response
