@@ -248,7 +248,7 @@ def _spreadsheet_rows(path: Path, info: FileInfo) -> Iterator[list[str]]:
 
         try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:  # noqa: BLE001 - any parser failure means "unreadable"
+        except Exception as error:  # any parser failure means "unreadable"
             raise ImportRefused(_("This XLSX file cannot be read: %(e)s") % {"e": error}) from error
         try:
             sheet = workbook.worksheets[0]
@@ -263,7 +263,7 @@ def _spreadsheet_rows(path: Path, info: FileInfo) -> Iterator[list[str]]:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet = workbook.get_sheet_by_index(0)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         raise ImportRefused(_("This spreadsheet cannot be read: %(e)s") % {"e": error}) from error
     info.sheet = workbook.sheet_names[0] if workbook.sheet_names else ""
     for row in sheet.iter_rows():

@@ -706,9 +706,11 @@ class Merger:
         same = (
             "r.person_id = x.pid AND r.list_type = x.list_type AND r.commune_code = x.list_commune"
         )
+        # What the row does not say (an empty label, no order number) is left as it is.
         differs = (
-            "(r.polling_station_code <> x.code OR r.polling_station_label <> x.label "
-            "OR COALESCE(r.order_number, -1) <> COALESCE(x.ord, -1))"
+            "((x.code <> '' AND r.polling_station_code <> x.code) "
+            "OR (x.label <> '' AND r.polling_station_label <> x.label) "
+            "OR (x.ord IS NOT NULL AND COALESCE(r.order_number, -1) <> x.ord))"
         )
         self.execute(
             "INSERT INTO crm_importchange (run_id, kind, model, row_id, person_id, data) "
@@ -719,15 +721,17 @@ class Merger:
             f"WHERE {differs}",
             [o.run_id],
         )
+        r = "crm_electoralregistration"
         self.execute(
-            "UPDATE crm_electoralregistration SET polling_station_code = x.code, "
-            "polling_station_label = x.label, order_number = x.ord "
-            "FROM crm_import_registrations x WHERE crm_electoralregistration.person_id = x.pid "
-            "AND crm_electoralregistration.list_type = x.list_type "
-            "AND crm_electoralregistration.commune_code = x.list_commune AND ("
-            "crm_electoralregistration.polling_station_code <> x.code "
-            "OR crm_electoralregistration.polling_station_label <> x.label "
-            "OR COALESCE(crm_electoralregistration.order_number, -1) <> COALESCE(x.ord, -1))"
+            f"UPDATE {r} SET "
+            f"polling_station_code = CASE WHEN x.code <> '' THEN x.code "
+            f"ELSE {r}.polling_station_code END, "
+            f"polling_station_label = CASE WHEN x.label <> '' THEN x.label "
+            f"ELSE {r}.polling_station_label END, "
+            f"order_number = COALESCE(x.ord, {r}.order_number) "
+            f"FROM crm_import_registrations x WHERE {r}.person_id = x.pid "
+            f"AND {r}.list_type = x.list_type AND {r}.commune_code = x.list_commune "
+            f"AND {differs.replace('r.', r + '.')}"
         )
         before = self._max_id("crm_electoralregistration")
         self.execute(

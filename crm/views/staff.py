@@ -298,7 +298,7 @@ def people_export_xlsx(request: HttpRequest) -> HttpResponse:
     people = _with_contacts(_annotate_sensitive(people, request.user), request.user).order_by(
         "last_name_key", "first_names_key", "id"
     )
-    columns = [c for c in EXPORT_TABLE_COLUMNS]
+    columns = list(EXPORT_TABLE_COLUMNS)
     if sensitive:
         columns += ["supporter_status", "support_level"]
     record_event(
