@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from crm.imports import values
 from crm.imports.formats import MAX_CELL, RowProblem
 from crm.models import ImportFormat
-from crm.normalize import address_key, fold, keyed_hash
+from crm.normalize import address_key, keyed_hash
 
 # The columns a parsed row fills in the staging table, in order (name, SQL type).
 INPUT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -317,6 +317,7 @@ class RowParser:
         bp_key = bp_code or (key(bp_name) if bp_name else "")
         commune_key = key(commune_name) if commune_name else ""
         phones = [p for p in (phone, phone2) if p]
+        fold = values.cached_fold
         words = [
             fold(first_names),
             fold(birth_name),

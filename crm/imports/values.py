@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from crm.normalize import (
     NormalisationError,
+    fold,
     PartialDate,
     name_key,
     normalise_email,
@@ -29,6 +30,7 @@ class FieldError(ValueError):
 
 
 cached_name_key = functools.lru_cache(maxsize=131_072)(name_key)
+cached_fold = functools.lru_cache(maxsize=131_072)(fold)
 
 
 def text(value: str, max_length: int) -> str:

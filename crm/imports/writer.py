@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +34,8 @@ from crm.models import (
     Purpose,
 )
 from crm.normalize import name_key
+
+logger = logging.getLogger(__name__)
 
 # Columns of the staging table filled by the merge, after the parsed ones.
 WORK_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -243,6 +247,7 @@ class Merger:
         self.now = timezone.now()
         self.base = 0  # new people get id base + grp
         self.result = MergeResult()
+        self.timings: dict[str, float] = {}
 
     # helpers
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -289,22 +294,27 @@ class Merger:
         self.result.staged = self.scalar(f"SELECT COUNT(*) FROM {self.t}") or 0
         if not self.result.staged:
             return self.result
-        self.resolve_birthplaces()
-        self.group()
-        self.result.duplicates_in_file = (
-            self.scalar(f"SELECT COUNT(*) FROM {self.t} WHERE grp <> rownum") or 0
-        )
-        self.match()
-        self.insert_people()
-        self.update_people()
-        self.insert_contacts()
-        self.insert_external_ids()
-        self.write_registrations()
-        self.insert_attachments()
-        self.insert_tags()
-        self.insert_consents()
-        self.flag_for_review()
-        self.refresh_keys()
+        steps = [
+            self.resolve_birthplaces,
+            self.group,
+            self.count_duplicates,
+            self.match,
+            self.insert_people,
+            self.update_people,
+            self.insert_contacts,
+            self.insert_external_ids,
+            self.write_registrations,
+            self.insert_attachments,
+            self.insert_tags,
+            self.insert_consents,
+            self.flag_for_review,
+            self.refresh_keys,
+        ]
+        for step in steps:
+            started = time.perf_counter()
+            step()
+            self.timings[step.__name__] = round(time.perf_counter() - started, 3)
+        logger.info("import %s merge steps: %s", self.options.run_id, self.timings)
         self.result.updated = (
             ImportChange.objects.filter(run_id=self.options.run_id, person__isnull=False)
             .exclude(model="crm.duplicatecandidate")
@@ -315,6 +325,11 @@ class Merger:
         if preview:
             self.result.preview = self.preview(preview)
         return self.result
+
+    def count_duplicates(self) -> None:
+        self.result.duplicates_in_file = (
+            self.scalar(f"SELECT COUNT(*) FROM {self.t} WHERE grp <> rownum") or 0
+        )
 
     def resolve_birthplaces(self) -> None:
         """A roll row without birthplace links to the rows of its name and date only when
@@ -549,13 +564,16 @@ class Merger:
         more), set what the source is authoritative for, snapshot before changing."""
         t, o = self.t, self.options
         self.execute("DROP TABLE IF EXISTS crm_import_updates")
-        rep_sig = f"(SELECT r.sig FROM {t} r WHERE r.rownum = s.grp)"
+        # Matched rows, and duplicates that carry more than the row their person came from.
         self.execute(
             "CREATE TEMPORARY TABLE crm_import_updates AS "
             f"SELECT s.*, {self.pid} AS pid, "
             "ROW_NUMBER() OVER (PARTITION BY s.grp ORDER BY s.rownum) AS pass "
-            f"FROM {t} s WHERE s.person_id IS NOT NULL "
-            f"OR (s.rownum <> s.grp AND s.sig <> {rep_sig})"
+            f"FROM {t} s WHERE s.person_id IS NOT NULL UNION ALL "
+            f"SELECT s.*, {self.pid} AS pid, "
+            "ROW_NUMBER() OVER (PARTITION BY s.grp ORDER BY s.rownum) AS pass "
+            f"FROM {t} s JOIN {t} r ON r.rownum = s.grp WHERE s.person_id IS NULL "
+            "AND s.rownum <> s.grp AND s.sig <> r.sig"
         )
         fill = [
             f"{c} = CASE WHEN crm_person.{c} = '' THEN u.{c} ELSE crm_person.{c} END"
@@ -932,8 +950,8 @@ class Merger:
         ids |= {
             row[0]
             for row in self.rows(
-                f"SELECT DISTINCT {self.pid} FROM {t} s WHERE s.rownum <> s.grp AND "
-                f"s.sig <> (SELECT r.sig FROM {t} r WHERE r.rownum = s.grp)"
+                f"SELECT DISTINCT {self.pid} FROM {t} s JOIN {t} r ON r.rownum = s.grp "
+                "WHERE s.rownum <> s.grp AND s.sig <> r.sig"
             )
         }
         refresh_person_keys(sorted(ids))
