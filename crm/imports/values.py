@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from crm.normalize import (
     NormalisationError,
-    fold,
     PartialDate,
+    fold,
     name_key,
     normalise_email,
     normalise_phone,
