@@ -701,7 +701,7 @@ class Merger:
         before = self._max_id("crm_externalid")
         self.execute(
             "INSERT INTO crm_externalid (person_id, source, value, campaign_id, created_at) "
-            f"SELECT MIN({self.pid}), %s, s.ext_value, %s, %s FROM {self.t} s "
+            f"SELECT MIN({self.pid}), %s, s.ext_value, CAST(%s AS BIGINT), %s FROM {self.t} s "
             "WHERE s.ext_value <> '' AND NOT EXISTS (SELECT 1 FROM crm_externalid e "
             "WHERE e.source = %s AND e.value = s.ext_value) GROUP BY s.ext_value",
             [o.external_id_source, o.campaign_id, self.now, o.external_id_source],
@@ -806,7 +806,8 @@ class Merger:
                 params.append(f"%,{name},%")
             self.execute(
                 "INSERT INTO crm_persontag (person_id, tag_id, added_at, added_by_id) "
-                f"SELECT DISTINCT {self.pid}, %s, %s, %s FROM {self.t} s WHERE {condition} "
+                f"SELECT DISTINCT {self.pid}, %s, %s, CAST(%s AS BIGINT) FROM {self.t} s "
+                f"WHERE {condition} "
                 "AND NOT EXISTS (SELECT 1 FROM crm_persontag x WHERE x.person_id = "
                 f"{self.pid} AND x.tag_id = %s)",
                 [*params, tag_id],

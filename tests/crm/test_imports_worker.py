@@ -17,9 +17,7 @@ sys.path.insert(0, "bench")
 
 
 @pytest.mark.worker
-def test_worker_killed_mid_import_leaves_a_resumable_import(
-    celery_worker, alpha, tmp_path
-):
+def test_worker_killed_mid_import_leaves_a_resumable_import(celery_worker, alpha, tmp_path):
     from import_roll import generate  # the benchmark's roll generator
 
     path = tmp_path / "com41998-LP.csv"
