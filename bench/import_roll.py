@@ -58,7 +58,8 @@ PLACES = [("75056", "Paris", "75"), ("69123", "Lyon", "69"), ("13055", "Marseill
           ("41018", "Blois", "41"), ("37261", "Tours", "37"), ("45234", "Orléans", "45"),
           ("44109", "Nantes", "44"), ("49007", "Angers", "49")]  # fmt: skip
 STREETS = ["Rue Pasteur", "Avenue Jean Jaurès", "Rue Victor Hugo", "Allée des Tilleuls",
-           "Place de l'Église", "Rue Saint-Nicolas", "Chemin des Vignes", "Quai de la Loire"]  # fmt: skip
+           "Place de l'Église", "Rue Saint-Nicolas", "Chemin des Vignes",
+           "Quai de la Loire"]  # fmt: skip
 BUREAUX = ["Mairie", "École du Centre", "Gymnase", "Salle des fêtes", "École Jules Ferry"]
 
 

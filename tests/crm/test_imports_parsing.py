@@ -174,5 +174,5 @@ def test_prose_and_binary_are_refused(tmp_path):
         sniff(prose)
     binary = tmp_path / "photo.jpg"
     binary.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 400)
-    with pytest.raises(ImportRefused, match="binary"):
+    with pytest.raises(ImportRefused, match="binaire"):
         sniff(binary)

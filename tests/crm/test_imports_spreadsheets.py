@@ -121,4 +121,4 @@ def test_csv_formula_cell_is_a_row_error(alpha, settings, tmp_path):
     run = import_bytes(content.encode(), "membres.csv", campaign=alpha)
     assert (run.created, run.errors) == (1, 1)
     error = run.row_errors.get()
-    assert (error.row_number, error.column) == (2, "Prénom") and "formula" in error.reason
+    assert (error.row_number, error.column) == (2, "Prénom") and "formule" in error.reason
