@@ -408,7 +408,13 @@ def tag_ids_for(names: Iterable[str], campaign_id: int | None) -> dict[str, int]
     for name in names:
         name = name.strip()[:100]
         slug = slugify(name)[:120] or "tag"
-        tag = Tag.objects.filter(campaign_id=campaign_id, slug=slug).first()
+        tags = Tag.objects.filter(slug=slug)
+        tags = (
+            tags.filter(campaign__isnull=True)
+            if campaign_id is None
+            else tags.filter(campaign_id=campaign_id)
+        )
+        tag = tags.first()
         if tag is None:
             tag = Tag.objects.create(campaign_id=campaign_id, slug=slug, name=name)
         ids[name] = tag.pk

@@ -535,9 +535,11 @@ class Merger:
             "created_at": ("%s", [now]),
             "updated_at": ("%s", [now]),
         }
-        columns, expressions, params = [], [], []
+        columns: list[str] = []
+        expressions: list[str] = []
+        params: list[Any] = []
         for model_field in Person._meta.concrete_fields:
-            column = model_field.column
+            column = str(model_field.column)
             if column in special:
                 expression, values = special[column]
             elif column in FILL_COLUMNS or column in KEY_COLUMNS:
