@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from crm.imports import values
 from crm.imports.formats import MAX_CELL, RowProblem
 from crm.models import ImportFormat
-from crm.normalize import address_key, keyed_hash
+from crm.normalize import keyed_hash
 
 # The columns a parsed row fills in the staging table, in order (name, SQL type).
 INPUT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -96,6 +96,15 @@ TEXT_LIMITS = {
     "list_commune_name": 200,
     "external_id": 100,
 }
+
+
+def _address_key(number: str, repetition: str, street: str, complement: str, postcode: str) -> str:
+    """crm.normalize.address_key with the cached name keys (tests check they agree)."""
+    key = values.cached_name_key
+    street_part = key(street)
+    if not street_part or not postcode.strip():
+        return ""
+    return "|".join((key(number), key(repetition), street_part, key(complement), postcode.strip()))
 
 
 @dataclass
@@ -188,9 +197,15 @@ class RowParser:
                 errors.append(RowError(line, self._header(field), value[:200], str(error)))
                 return function("", *args) if function is not values.text else ""
 
+        text = values.text
         for field, limit in TEXT_LIMITS.items():
-            if field in raw:
-                out[field] = clean(field, values.text, limit)
+            value = raw.get(field)
+            if value is None:
+                continue
+            if value.isascii() and len(value) <= limit and not value.startswith(("=", " ")):
+                out[field] = value.rstrip() if "\x00" not in value else clean(field, text, limit)
+            else:
+                out[field] = clean(field, text, limit)
         birth = clean("birth_date", values.birth_date) if "birth_date" in raw else None
         email = clean("email", values.email) if "email" in raw else ""
         phone, phone_kind = clean("phone", values.phone) if "phone" in raw else ("", "")
@@ -374,7 +389,7 @@ class RowParser:
             roll_usage_key,
             usage_key or birth_key,
             first_key,
-            address_key(number, repetition, street, complement, postcode),
+            _address_key(number, repetition, street, complement, postcode),
             commune_key,
             search_text,
             first_key.split(" ", 1)[0] if first_key else "",

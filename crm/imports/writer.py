@@ -769,20 +769,20 @@ class Merger:
         if o.campaign_id is None:
             return
         before = self._max_id("crm_campaignattachment")
+        columns = "person_id, campaign_id, reason, detail, first_at, last_at"
+        values = [o.campaign_id, o.attach_reason, o.source_label[:300], self.now, self.now]
+        # New people: one row per group, nothing to check against.
         self.execute(
-            "INSERT INTO crm_campaignattachment (person_id, campaign_id, reason, detail, "
-            f"first_at, last_at) SELECT DISTINCT {self.pid}, %s, %s, %s, %s, %s FROM {self.t} s "
-            "WHERE NOT EXISTS (SELECT 1 FROM crm_campaignattachment a WHERE a.person_id = "
-            f"{self.pid} AND a.campaign_id = %s AND a.reason = %s)",
-            [
-                o.campaign_id,
-                o.attach_reason,
-                o.source_label[:300],
-                self.now,
-                self.now,
-                o.campaign_id,
-                o.attach_reason,
-            ],
+            f"INSERT INTO crm_campaignattachment ({columns}) SELECT {int(self.base)} + s.grp, "
+            f"%s, %s, %s, %s, %s FROM {self.t} s WHERE s.person_id IS NULL AND s.rownum = s.grp",
+            values,
+        )
+        self.execute(
+            f"INSERT INTO crm_campaignattachment ({columns}) SELECT DISTINCT s.person_id, "
+            f"%s, %s, %s, %s, %s FROM {self.t} s WHERE s.person_id IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM crm_campaignattachment a WHERE a.person_id = "
+            "s.person_id AND a.campaign_id = %s AND a.reason = %s)",
+            [*values, o.campaign_id, o.attach_reason],
         )
         self._track_added("crm_campaignattachment", "crm.campaignattachment", before)
 

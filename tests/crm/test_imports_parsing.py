@@ -176,3 +176,40 @@ def test_prose_and_binary_are_refused(tmp_path):
     binary.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 400)
     with pytest.raises(ImportRefused, match="binaire"):
         sniff(binary)
+
+
+def test_staged_keys_are_the_keys_person_computes():
+    """The importer computes keys without model code: they must equal Person.compute_keys."""
+    from crm.imports.columns import roll_mapping
+    from crm.models import Person
+    from crm.normalize import PartialDate
+
+    info_headers = REU_HEADER.replace('"', "").split(";")
+    mapping, _missing = roll_mapping(info_headers, ImportFormat.REU)
+    parser = RowParser(RowContext(layout=ImportFormat.REU, headers=info_headers, mapping=mapping))
+    cells = next(
+        __import__("csv").reader([REU_LINE.replace("LEFÈBVRE", "LEFÈBVRE")], delimiter=";")
+    )
+    cells[13] = "30 bis"
+    cells[4] = "Dupont-Aïté"
+    row, errors = parser.parse(1, 2, cells)
+    assert not errors
+    staged = dict(zip(COLUMN_NAMES, row, strict=True))
+    person = Person(
+        first_names=staged["first_names"],
+        birth_name=staged["birth_name"],
+        usage_name=staged["usage_name"],
+        street_number=staged["street_number"],
+        street_repetition=staged["street_repetition"],
+        street_name=staged["street_name"],
+        postcode=staged["postcode"],
+        commune_name=staged["commune_name"],
+    )
+    person.set_birth_date(
+        PartialDate(staged["birth_year"], staged["birth_month"], staged["birth_day"])
+    )
+    person.compute_keys(emails=[], phones=[])
+    for key in ("roll_key", "roll_usage_key", "last_name_key", "first_names_key", "address_key",
+                "commune_key", "search_text"):  # fmt: skip
+        assert staged[key] == getattr(person, key), key
+    assert (staged["street_number"], staged["street_repetition"]) == ("30", "bis")
