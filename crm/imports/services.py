@@ -431,6 +431,35 @@ def execute_import(run: ImportRun, *, dry_run: bool = False) -> ImportRun:
     run = ImportRun.objects.get(pk=run.pk)
     if run.status in (Status.DONE, Status.UNDONE, Status.UNDOING):
         return run  # a redelivered task: the import already happened
+    if not _lock(run.pk):
+        logger.info("Import %s is already being run by another worker", run.pk)
+        return run
+    try:
+        return _execute(run, dry_run=dry_run)
+    finally:
+        _unlock(run.pk)
+
+
+_LOCK_NAMESPACE = 0x1C0CA  # advisory lock space of import runs
+
+
+def _lock(run_id: int) -> bool:
+    """One worker per run: a session lock that dies with the worker's connection, so a run
+    whose worker was killed can be resumed at once, and a second click never runs it twice."""
+    if not is_postgres():
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, run_id])
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock(run_id: int) -> None:
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, run_id])
+
+
+def _execute(run: ImportRun, *, dry_run: bool) -> ImportRun:
     run.attempts += 1
     run.status = Status.CHECKING if dry_run else Status.RUNNING
     run.started_at = run.started_at or timezone.now()

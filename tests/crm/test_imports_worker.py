@@ -49,3 +49,27 @@ def test_worker_killed_mid_import_leaves_a_resumable_import(celery_worker, alpha
     assert run.attempts == 2
     assert run.created == Person.objects.count() > 30_000
     assert run.created + run.duplicates_in_file == run.rows == 40_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_held_by_another_worker_is_not_run_twice(alpha):
+    import psycopg
+    from django.db import connection
+
+    from tests.fixtures.celery import database_url_for_test_db
+    from tests.fixtures.components import require_postgres
+
+    require_postgres()
+    from tests.crm.imports_helpers import SAMPLES
+
+    with (SAMPLES / "com41998-LCE.csv").open("rb") as handle:
+        run = services.create_import(
+            actor=None, campaign=alpha, file=handle, original_name="com41998-LCE.csv"
+        )
+    assert connection.vendor == "postgresql"
+    with psycopg.connect(database_url_for_test_db(), autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [services._LOCK_NAMESPACE, run.pk])
+        assert services.execute_import(run).status == ImportRun.Status.UPLOADED
+        assert Person.objects.count() == 0
+    assert services.execute_import(run).status == ImportRun.Status.DONE
+    assert Person.objects.count() == 40
