@@ -7,6 +7,7 @@ from crm.views import staff
 urlpatterns = [
     path("people/", staff.people_list, name="crm_people"),
     path("people/export.csv", staff.people_export, name="crm_people_export"),
+    path("people/export.xlsx", staff.people_export_xlsx, name="crm_people_export_xlsx"),
     path("people/tag/", staff.people_bulk_tag, name="crm_people_bulk_tag"),
     path("people/new/", staff.person_new, name="crm_person_new"),
     path("people/<int:pk>/", staff.person_detail, name="crm_person"),

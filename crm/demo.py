@@ -1,15 +1,16 @@
-"""Demo CRM: a few hundred fictional people spread across the demo campaigns, with consents,
-tags, actions, notes and a few likely duplicates to review. Idempotent."""
+"""Demo CRM: the people come from importing the sample electoral roll and members file into a
+demo candidate campaign; then web actions, consents, tags, notes and a few likely duplicates
+to review are added. Idempotent."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
 from typing import TextIO
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from cocarde.tenancy import services as tenancy_services
 from cocarde.tenancy.models import Campaign
@@ -19,87 +20,6 @@ from crm.services.consent import ConsentChoice, record_consent
 from crm.services.matching import flag_duplicates
 
 DEMO_SOURCE = "Démo Cocarde"
-PEOPLE_PER_CAMPAIGN = 150
-FIRST_NAMES = [
-    "Camille",
-    "Léa",
-    "Manon",
-    "Chloé",
-    "Inès",
-    "Sarah",
-    "Jade",
-    "Louise",
-    "Emma",
-    "Zoé",
-    "Lucas",
-    "Hugo",
-    "Louis",
-    "Nathan",
-    "Gabriel",
-    "Jules",
-    "Adam",
-    "Yanis",
-    "Karim",
-    "Théo",
-    "Marie-Hélène",
-    "Jean-Pierre",
-    "Aïcha",
-    "Noémie",
-    "Gaël",
-    "François",
-    "Élodie",
-    "Mathis",
-]
-LAST_NAMES = [
-    "Martin",
-    "Bernard",
-    "Dubois",
-    "Thomas",
-    "Robert",
-    "Richard",
-    "Petit",
-    "Durand",
-    "Leroy",
-    "Moreau",
-    "Simon",
-    "Laurent",
-    "Lefèvre",
-    "Michel",
-    "Garcia",
-    "David",
-    "Bertrand",
-    "Roux",
-    "Vincent",
-    "Fournier",
-    "Morel",
-    "Girard",
-    "André",
-    "Mercier",
-    "Dupont",
-    "Lambert",
-    "Bonnet",
-    "Aït-Ali",
-    "Da Silva",
-    "N'Diaye",
-    "Nguyen",
-    "Fontaine",
-    "Chevalier",
-    "Rousseau",
-]
-STREETS = [
-    "Rue Pasteur",
-    "Avenue Jean Jaurès",
-    "Rue Victor Hugo",
-    "Allée des Tilleuls",
-    "Place de la République",
-    "Rue Saint-Nicolas",
-    "Chemin des Vignes",
-]
-TOWNS = {
-    "41018": ("41000", "Blois"),
-    "41269": ("41100", "Vendôme"),
-    "41998": ("41400", "Montrichard-sur-Cher"),
-}
 INTERESTS = ["Porte-à-porte", "Phoning", "Tractage", "Événements", "Réseaux sociaux"]
 CONSENT_TEXT = (
     "J'accepte que {name} m'envoie des nouvelles de la campagne et des appels à agir par "
@@ -130,116 +50,129 @@ def _demo_campaigns(stdout: TextIO) -> list[Campaign]:
     return campaigns
 
 
-@transaction.atomic
+SAMPLES = Path(__file__).resolve().parent / "imports" / "samples"
+DEMO_IMPORTS = ["com41998-LP.csv", "com41998-LCM.csv", "com41998-LCE.csv", "adherents.csv"]
+
+
+def _import_samples(campaign: Campaign, stdout: TextIO) -> None:
+    """The demo's people: the sample electoral roll (LP, LCM, LCE) of Montrichard-sur-Cher and
+    the party's members file, imported as a campaign team would (each file once)."""
+    from crm.imports import services as import_services
+    from crm.models import ImportRun
+
+    for name in DEMO_IMPORTS:
+        done = ImportRun.objects.filter(
+            campaign=campaign, original_name=name, status=ImportRun.Status.DONE
+        )
+        if done.exists():
+            continue
+        with (SAMPLES / name).open("rb") as handle:
+            run = import_services.create_import(
+                actor=None,
+                campaign=campaign,
+                file=handle,
+                original_name=name,
+                tags=["Adhérents"] if name == "adherents.csv" else [],
+            )
+        run = import_services.execute_import(run)
+        stdout.write(
+            f"Imported {name}: {run.created} new, {run.updated} updated, "
+            f"{run.duplicates_in_file} duplicates in the file\n"
+        )
+
+
 def load(*, stdout: TextIO) -> None:
+    campaigns = _demo_campaigns(stdout)
+    roll_campaign = next((c for c in campaigns if "41998" in (c.commune_codes or [])), campaigns[0])
+    _import_samples(roll_campaign, stdout)
+    _engage(campaigns, roll_campaign, stdout)
+
+
+@transaction.atomic
+def _engage(campaigns: list[Campaign], roll_campaign: Campaign, stdout: TextIO) -> None:
+    """What campaigns add to imported people: web actions, consents, tags, notes, a second
+    campaign for some, and a few likely duplicates to review. Once."""
     if Person.objects.filter(first_source=DEMO_SOURCE).exists():
         return
     rng = random.Random(2027)  # the same demo every time
-    campaigns = _demo_campaigns(stdout)
     interests = [
         Interest.objects.get_or_create(slug=f"demo-{i}", defaults={"name": name})[0]
         for i, name in enumerate(INTERESTS)
     ]
     now = timezone.now()
-    created: list[Person] = []
-    serial = 0
-    for campaign in campaigns:
-        communes = [c for c in campaign.commune_codes if c in TOWNS] or list(TOWNS)[:1]
-        for _ in range(PEOPLE_PER_CAMPAIGN):
-            serial += 1
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            commune = rng.choice(communes)
-            postcode, town = TOWNS[commune]
-            email = f"{slugify(first)}.{slugify(last)}{serial}@exemple.org"
-            has_full_date = rng.random() < 0.8
-            year = rng.randint(1940, 2006)
-            birth = (
-                f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{year}"
-                if has_full_date
-                else str(year)
-            )
-            person = people_services.create_person(
-                actor=None,
-                campaign=campaign,
-                reason=rng.choice(
-                    [CampaignAttachment.Reason.SITE, CampaignAttachment.Reason.IMPORT]
-                ),
-                emails=[email] if rng.random() < 0.85 else [],
-                phones=[f"06{rng.randint(10_000_000, 99_999_999)}"] if rng.random() < 0.6 else [],
-                source=DEMO_SOURCE,
-                first_names=first,
-                birth_name=last,
-                sex=rng.choice(["F", "M"]),
-                birth_date=birth,
-                street_number=str(rng.randint(1, 120)),
-                street_name=rng.choice(STREETS),
-                postcode=postcode,
-                commune_code=commune,
-                commune_name=town,
-                polling_station_code=f"{rng.randint(1, 9):04d}",
-                support_level=rng.choice([None, 1, 2, 2, 3, 4, 5]),
-                supporter_status=rng.choice(
-                    ["", "supporter", "supporter", "prospect", "non_supporter"]
-                ),
-                member_status=rng.choice(["", "", "", "member", "lapsed"]),
-            )
-            created.append(person)
-            when = now - dt.timedelta(days=rng.randint(0, 300), minutes=rng.randint(0, 1440))
-            action = rng.choice(
-                [
-                    ActionType.SIGNED_PETITION,
-                    ActionType.SIGNED_UP,
-                    ActionType.VOLUNTEERED,
-                    ActionType.RSVPED,
-                ]
-            )
-            people_services.record_action(
+    members = list(
+        Person.objects.filter(member_status="member", emails__isnull=False)
+        .distinct()
+        .order_by("pk")
+    )
+    voters = list(Person.objects.filter(member_status="").order_by("pk")[:300])
+    for person in members + rng.sample(voters, min(len(voters), 60)):
+        campaign = roll_campaign
+        when = now - dt.timedelta(days=rng.randint(0, 300), minutes=rng.randint(0, 1440))
+        action = rng.choice(
+            [
+                ActionType.SIGNED_PETITION,
+                ActionType.SIGNED_UP,
+                ActionType.VOLUNTEERED,
+                ActionType.RSVPED,
+            ]
+        )
+        people_services.record_action(
+            person,
+            action,
+            campaign=campaign,
+            occurred_at=when,
+            source=f"https://{campaign.slug}.localhost/agir/",
+        )
+        if action == ActionType.VOLUNTEERED:
+            person.interests.add(*rng.sample(interests, 2))
+        if person.emails.exists() and rng.random() < 0.7:
+            record_consent(
                 person,
-                action,
+                campaign,
+                ConsentChoice("email", "news", CONSENT_TEXT.format(name=campaign.name)),
+                actor=None,
+                source_kind="web",
+                source_detail=f"https://{campaign.slug}.localhost/agir/",
+                at=when,
+            )
+        if person.phones.exists() and rng.random() < 0.4:
+            record_consent(
+                person,
+                campaign,
+                ConsentChoice("sms", "news", SMS_TEXT.format(name=campaign.name)),
+                actor=None,
+                source_kind="web",
+                at=when,
+            )
+        tags = rng.sample(
+            ["Pétition écoles", "Bénévole", "Quartier centre", "Jeunes", "Commerçant"], 2
+        )
+        people_services.add_tags(person, tags, campaign=campaign, actor=None)
+        if rng.random() < 0.2:
+            people_services.update_person(
+                person,
+                actor=None,
+                record_timeline=False,
+                support_level=rng.choice([1, 2, 2, 3, 4, 5]),
+                supporter_status=rng.choice(["supporter", "supporter", "prospect"]),
+            )
+        if rng.random() < 0.1:
+            people_services.add_note(
+                person,
+                "Rencontré au marché, souhaite être recontacté·e.",
                 campaign=campaign,
-                occurred_at=when,
-                source=f"https://{campaign.slug}.localhost/agir/",
+                actor=None,
             )
-            if action == ActionType.VOLUNTEERED:
-                person.interests.add(*rng.sample(interests, 2))
-            if person.emails.exists() and rng.random() < 0.7:
-                record_consent(
-                    person,
-                    campaign,
-                    ConsentChoice("email", "news", CONSENT_TEXT.format(name=campaign.name)),
-                    actor=None,
-                    source_kind="web",
-                    source_detail=f"https://{campaign.slug}.localhost/agir/",
-                    at=when,
-                )
-            if person.phones.exists() and rng.random() < 0.4:
-                record_consent(
-                    person,
-                    campaign,
-                    ConsentChoice("sms", "news", SMS_TEXT.format(name=campaign.name)),
-                    actor=None,
-                    source_kind="web",
-                    at=when,
-                )
-            tags = rng.sample(
-                ["Pétition écoles", "Bénévole", "Quartier centre", "Jeunes", "Commerçant"], 2
-            )
-            people_services.add_tags(person, tags, campaign=campaign, actor=None)
-            if rng.random() < 0.1:
-                people_services.add_note(
-                    person,
-                    "Rencontré au marché, souhaite être recontacté·e.",
-                    campaign=campaign,
-                    actor=None,
-                )
-    # A few people act for two campaigns, and a few likely duplicates wait for review.
-    for person in rng.sample(created, 20):
-        people_services.attach(person, rng.choice(campaigns), CampaignAttachment.Reason.SITE)
-    for original in rng.sample(created, 8):
+    # A few people also act for another campaign, and a few likely duplicates await review.
+    others = [c for c in campaigns if c.pk != roll_campaign.pk] or [roll_campaign]
+    for person in rng.sample(members, min(len(members), 20)):
+        people_services.attach(person, rng.choice(others), CampaignAttachment.Reason.SITE)
+    for original in rng.sample(members, min(len(members), 8)):
         twin = people_services.create_person(
             actor=None,
-            campaign=original.attachments.first().campaign,
-            reason=CampaignAttachment.Reason.IMPORT,
+            campaign=roll_campaign,
+            reason=CampaignAttachment.Reason.SITE,
             source=DEMO_SOURCE,
             first_names=original.first_names,
             birth_name=original.birth_name,
@@ -249,4 +182,4 @@ def load(*, stdout: TextIO) -> None:
             commune_name=original.commune_name,
         )
         flag_duplicates(twin)
-    stdout.write(f"Created {Person.objects.filter(first_source=DEMO_SOURCE).count()} demo people\n")
+    stdout.write(f"Demo CRM ready: {Person.objects.count()} people\n")

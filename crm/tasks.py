@@ -50,3 +50,31 @@ def bulk_apply_retention_rules() -> dict[str, int]:
         totals["detached"] += plan.detach_count
         totals["erased"] += plan.erase_count
     return totals
+
+
+@shared_task(name="crm.tasks.bulk_run_import")
+def bulk_run_import(run_id: int, dry_run: bool = False) -> dict[str, int]:
+    """Check (dry run) or run an import. A redelivered task resumes from the staged rows; a
+    finished import is not run twice."""
+    from crm.imports.services import execute_import
+    from crm.models import ImportRun
+
+    run = ImportRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return {}
+    return execute_import(run, dry_run=dry_run).counts
+
+
+@shared_task(name="crm.tasks.bulk_undo_import")
+def bulk_undo_import(run_id: int, actor_id: int | None = None) -> bool:
+    from django.contrib.auth import get_user_model
+
+    from crm.imports.services import undo_import
+    from crm.models import ImportRun
+
+    run = ImportRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return False
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    undo_import(run, actor=actor)
+    return True

@@ -43,7 +43,9 @@ class CrmSubmenu(SubmenuMenuItem):
 
 @hooks.register("register_admin_urls")
 def register_crm_urls() -> list[Any]:
-    return [path("crm/", include(admin_urls))]
+    from crm.imports import admin_urls as import_urls
+
+    return [path("crm/imports/", include(import_urls)), path("crm/", include(admin_urls))]
 
 
 class CampaignOwnedPolicy(BasePermissionPolicy):
@@ -191,6 +193,13 @@ def register_crm_menu() -> MenuItem:
             icon_name="history",
             order=3,
             capability=Capability.EDIT_PEOPLE,
+        ),
+        CapabilityMenuItem(
+            _("Imports"),
+            reverse("crm_imports"),
+            icon_name="upload",
+            order=4,
+            capability=Capability.IMPORT_PEOPLE,
         ),
         CapabilityMenuItem(
             _("Tags"),

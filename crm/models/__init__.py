@@ -4,6 +4,14 @@ from crm.models.activity import Action, ActionType, Note
 from crm.models.consent import Channel, Consent, ConsentText, Purpose, Suppression
 from crm.models.dedup import DuplicateCandidate, MergeRecord
 from crm.models.fields import CustomField, CustomFieldValue, Interest, PersonTag, Tag
+from crm.models.imports import (
+    ImportChange,
+    ImportFormat,
+    ImportMapping,
+    ImportRowError,
+    ImportRun,
+    LegalBasis,
+)
 from crm.models.people import (
     CampaignAttachment,
     ElectoralRegistration,
@@ -27,7 +35,13 @@ __all__ = [
     "ElectoralRegistration",
     "EmailAddress",
     "ExternalId",
+    "ImportChange",
+    "ImportFormat",
+    "ImportMapping",
+    "ImportRowError",
+    "ImportRun",
     "Interest",
+    "LegalBasis",
     "MergeRecord",
     "Note",
     "Person",

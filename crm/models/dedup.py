@@ -15,6 +15,7 @@ class DuplicateCandidate(models.Model):
         NAME_BIRTH = "name_birth", _("Same name and birth date (possible homonyms)")
         SHARED_PHONE = "shared_phone", _("Same phone number")
         SIMILAR_NAME = "similar_name", _("Similar name, same birth date")
+        IMPORT_CONFLICT = "import_conflict", _("One imported row points to both records")
 
     class Status(models.TextChoices):
         OPEN = "open", _("To review")

@@ -117,6 +117,16 @@ class Person(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The import that created this record: undoing that import deletes it.
+    created_by_import = models.ForeignKey(
+        "crm.ImportRun",
+        verbose_name=_("created by the import"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     # Matching and search keys (crm.normalize), kept in step by the services and importers.
     roll_key = models.CharField(max_length=300, blank=True, db_index=True, editable=False)
@@ -346,6 +356,7 @@ class ElectoralRegistration(models.Model):
     list_type = models.CharField(_("list"), max_length=3, choices=ListType.choices)
     commune_code = models.CharField(_("commune (INSEE code)"), max_length=5)
     polling_station_code = models.CharField(_("polling station"), max_length=10, blank=True)
+    polling_station_label = models.CharField(_("polling station name"), max_length=200, blank=True)
     order_number = models.PositiveIntegerField(_("order number"), null=True, blank=True)
     campaign = models.ForeignKey(
         "tenancy.Campaign",

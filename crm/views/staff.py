@@ -22,6 +22,9 @@ from django.views.decorators.http import require_POST
 from cocarde.audit.services import record_event
 from cocarde.tenancy.permissions import Capability, campaign_ids_for, campaigns_for, can
 from crm import selectors
+from crm.exports import EXPORT_COLUMNS as EXPORT_TABLE_COLUMNS
+from crm.exports import neutralise, person_cell, write_xlsx
+from crm.exports import table as export_table
 from crm.forms import (
     COLUMNS,
     DEFAULT_COLUMNS,
@@ -60,7 +63,6 @@ from crm.services import retention as retention_services
 from crm.services.consent import withdraw_consent
 
 PAGE_SIZE = 50
-CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- access helpers ---------------------------------------------------------------------------
@@ -192,35 +194,7 @@ def _columns_for(request: HttpRequest, sensitive: bool) -> list[str]:
 
 
 def _cell(person: Person, column: str) -> str:
-    if column in SENSITIVE_COLUMNS and not getattr(person, "can_see_sensitive", False):
-        return ""
-    if column == "name":
-        return person.display_name
-    if column == "email":
-        email = person.primary_email
-        return email.email if email else ""
-    if column == "phone":
-        phone = person.primary_phone
-        return str(phone) if phone else ""
-    if column == "commune":
-        return person.commune_name
-    if column == "postcode":
-        return person.postcode
-    if column == "polling_station":
-        return person.polling_station_code
-    if column == "tags":
-        return ", ".join(pt.tag.name for pt in person.person_tags.all())
-    if column == "member_status":
-        return person.get_member_status_display() if person.member_status else ""
-    if column == "supporter_status":
-        return person.get_supporter_status_display() if person.supporter_status else ""
-    if column == "support_level":
-        return str(person.support_level or "")
-    if column == "created":
-        return timezone.localtime(person.created_at).strftime("%d/%m/%Y")
-    if column == "first_source":
-        return person.first_source
-    return ""
+    return person_cell(person, column)
 
 
 def people_list(request: HttpRequest) -> HttpResponse:
@@ -268,14 +242,6 @@ def people_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def neutralise(value: Any) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text.startswith(CSV_FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -320,6 +286,39 @@ def people_export(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="people-{stamp}.csv"'
+    return response
+
+
+def people_export_xlsx(request: HttpRequest) -> HttpResponse:
+    """The same export as a spreadsheet (formulas neutralised, every cell text)."""
+    import io
+
+    _require_any(request.user, Capability.EXPORT_PEOPLE)
+    _form, people, sensitive = _filtered_people(request, Capability.EXPORT_PEOPLE)
+    people = _with_contacts(_annotate_sensitive(people, request.user), request.user).order_by(
+        "last_name_key", "first_names_key", "id"
+    )
+    columns = list(EXPORT_TABLE_COLUMNS)
+    if sensitive:
+        columns += ["supporter_status", "support_level"]
+    record_event(
+        "crm.people.export",
+        actor=request.user,
+        data={
+            "count": people.count(),
+            "format": "xlsx",
+            "filters": {k: v for k, v in request.GET.items() if k != "p"},
+        },
+        request=request,
+    )
+    buffer = io.BytesIO()
+    write_xlsx(export_table(people.iterator(chunk_size=500), columns), buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="people-{stamp}.xlsx"'
     return response
 
 

@@ -103,6 +103,17 @@ def rich_person(alpha, bravo, make_person, make_user):
         reason="name_birth",
     )
     DuplicateCandidate.objects.create(person_a=earlier, person_b=person, reason="name_address")
+    # What an import changed on her, kept to undo it.
+    from django.core.files.base import ContentFile
+
+    from crm.models import ImportChange, ImportRun
+
+    run = ImportRun(campaign=alpha, original_name="adherents.csv", legal_basis="membership")
+    run.file.save("adherents.csv", ContentFile(b"Nom\n"), save=True)
+    ImportChange.objects.create(
+        run=run, kind="snapshot", model="crm.person", row_id=person.pk, person=person,
+        data={"street_name": "Rue Basse"},
+    )  # fmt: skip
     return person
 
 

@@ -134,6 +134,7 @@ def foreign_urls(w) -> dict[str, list[tuple[str, str, dict]]]:
 LISTS = [
     "crm_people",
     "crm_people_export",
+    "crm_people_export_xlsx",
     "crm_people_bulk_tag",
     "crm_person_new",
     "crm_duplicates",
