@@ -1,0 +1,70 @@
+"""Read queries shared by pages, blocks, services and the admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from wagtail.models import Page, Site
+
+from cocarde.tenancy.models import Campaign
+
+
+def campaign_for_site(site: Site | None) -> Campaign | None:
+    from sites.models import CampaignSite
+
+    if site is None:
+        return None
+    link = CampaignSite.objects.select_related("campaign").filter(site=site).first()
+    return link.campaign if link else None
+
+
+def site_for_campaign(campaign: Campaign) -> Site | None:
+    """The campaign's site (for the national team, its first template site)."""
+    return Site.objects.filter(campaign_link__campaign=campaign).order_by("-campaign_link__is_template", "pk").first()
+
+
+def campaign_for_page(page: Page) -> Campaign | None:
+    from sites.models import CampaignSite
+
+    home_path = page.path[: 2 * Page.steplen]
+    link = CampaignSite.objects.select_related("campaign").filter(site__root_page__path=home_path).first()
+    return link.campaign if link else None
+
+
+def template_sites() -> QuerySet[Any]:
+    from sites.models import CampaignSite
+
+    return CampaignSite.objects.filter(is_template=True).select_related("site", "campaign")
+
+
+def _site_home(page: Page) -> Page | None:
+    site = page.get_site()
+    return site.root_page if site else None
+
+
+def latest_articles(page: Page, count: int) -> list[Any]:
+    from sites.models import ArticlePage
+
+    home = _site_home(page)
+    if home is None:
+        return []
+    return list(
+        ArticlePage.objects.live().descendant_of(home).order_by("-date", "-pk").select_related("image")[:count]
+    )
+
+
+def upcoming_events(page: Page, count: int) -> list[Any]:
+    from sites.models import EventPage
+
+    home = _site_home(page)
+    if home is None:
+        return []
+    return list(EventPage.objects.live().descendant_of(home).filter(start__gte=timezone.now()).order_by("start")[:count])
+
+
+def submission_count(page: Page) -> int:
+    from sites.models import FormCounter
+
+    return FormCounter.objects.filter(page_id=page.pk).values_list("count", flat=True).first() or 0
