@@ -247,7 +247,10 @@ def build_template(admin: User, national: Campaign) -> CampaignSite:
     home.save_revision().publish()
 
     navigation = SiteNavigation.for_site(link.site)
-    navigation.main_menu = [_block("item", {"label": "", "page": p.pk, "link_url": ""}) for p in (about, programme, news, events, petition, volunteer)]
+    navigation.main_menu = [
+        _block("item", {"label": label, "page": p.pk, "link_url": ""})
+        for label, p in (("", about), ("Programme", programme), ("", news), ("", events), ("Pétition", petition), ("Agir", volunteer))
+    ]
     navigation.footer_menu = [_block("item", {"label": "", "page": p.pk, "link_url": ""}) for p in (contact, legal, privacy, signup)]
     navigation.header_button_label, navigation.header_button_page = "Faire un don", donation
     navigation.footer_text = "<p>Site de campagne de {{ candidate_name }} pour les {{ election_name }}.</p>"

@@ -95,20 +95,23 @@ class SitePage(Page):
 
 
 def _show_template_samples(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """On a national template site, placeholders show as highlighted sample values."""
+    """Render in the site's language; on a national template site, placeholders show as
+    sample values."""
+    from django.utils import translation
     from wagtail.models import Site
 
+    from sites.models import CampaignSite, SiteIdentity
     from sites.placeholders import sample_html
 
     site = Site.find_for_request(request)
     if site is None or not hasattr(response, "render"):
         return response
-    from sites.models import CampaignSite
-
-    if not CampaignSite.objects.filter(site=site, is_template=True).exists():
-        return response
-    response.render()
-    response.content = sample_html(response.content.decode()).encode()
+    language = SiteIdentity.for_request(request).language
+    with translation.override(language):
+        response.render()
+    response["Content-Language"] = language
+    if CampaignSite.objects.filter(site=site, is_template=True).exists():
+        response.content = sample_html(response.content.decode()).encode()
     return response
 
 
@@ -444,8 +447,8 @@ class ActionFormPage(SitePage):
         context["thanks"] = True
         from themes.registry import page_template_names
 
-        return TemplateResponse(
-            request, page_template_names(_theme_name(request), "thanks"), context
+        return _show_template_samples(
+            request, TemplateResponse(request, page_template_names(_theme_name(request), "thanks"), context)
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,13 @@ class SiteIdentity(BaseSiteSetting):
     )
     primary_colour = models.CharField(_("primary colour"), max_length=7, default="#1d3a6e")
     secondary_colour = models.CharField(_("secondary colour"), max_length=7, default="#c8102e")
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the site's buttons and labels, whatever the visitor's browser."),
+    )
     logo = models.ForeignKey(
         "wagtailimages.Image",
         verbose_name=_("logo"),
@@ -99,6 +107,7 @@ class SiteIdentity(BaseSiteSetting):
             ObjectList(
                 [
                     FieldPanel("theme"),
+                    FieldPanel("language"),
                     FieldPanel("primary_colour"),
                     FieldPanel("secondary_colour"),
                     FieldPanel("logo"),

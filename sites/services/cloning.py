@@ -591,6 +591,11 @@ def clone_site(
     home = tree.pages[0]
     site = Site.objects.create(hostname=hostname, port=port, site_name=candidate_name, root_page=home)
 
+    if theme and theme != template_identity.theme:
+        # A different theme brings its own colours unless the caller chose some.
+        chosen = get_theme(theme)
+        primary_colour = primary_colour or (chosen.primary_colour if chosen else "")
+        secondary_colour = secondary_colour or (chosen.secondary_colour if chosen else "")
     copy_settings(
         template.site,
         site,
