@@ -475,7 +475,11 @@ def copy_settings(template_site: Site, site: Site, sub: Substitution, refs: Page
     for name, value in overrides.items():
         if value not in (None, ""):
             setattr(identity, name, value)
-    identity.full_clean(exclude=["site"])
+    try:
+        identity.full_clean(exclude=["site"])
+    except ValidationError as error:
+        field_name, messages = next(iter(error.message_dict.items()))
+        raise CloneError(field_name, " ".join(messages)) from error
     identity.save()
 
     navigation = SiteNavigation.for_site(template_site)
