@@ -186,7 +186,7 @@ class ConflictView(WagtailAdminTemplateMixin, TemplateView):
         from sites.diff import page_diff
 
         conflict = self.get_conflict()
-        current = conflict.source.page.get_latest_revision_as_object()
+        current = Page.objects.get(pk=conflict.source.page_id).specific.get_latest_revision_as_object()
         proposed = sync.proposed_version(conflict.source, conflict.template_revision)
         return {**super().get_context_data(**kwargs), "conflict": conflict, "changes": page_diff(current, proposed)}
 

@@ -101,7 +101,7 @@ def clone_page_edited(source: PageSource) -> bool:
 
 def proposed_version(source: PageSource, template_revision: Revision) -> Page:
     """The clone page as the national version would make it (not saved)."""
-    clone = source.page.specific
+    clone = Page.objects.get(pk=source.page_id).specific  # a fresh object: callers compare
     template_obj = template_revision.as_object()
     names = content_field_names(type(clone))
     for name in names:
