@@ -21,6 +21,7 @@ CSV = (
 
 
 @pytest.mark.worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bulk_clone_runs_in_a_worker_and_reports_each_row(template_site, national_admin, celery_worker):
     pages_before = Page.objects.count()
     job = start_bulk_clone(actor=national_admin, template=template_site, raw=CSV, file_name="candidats.csv")

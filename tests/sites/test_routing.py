@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def small_template(national, national_admin):
+def small_template(wagtail_roots, national, national_admin):
     home = HomePage(title="{{ candidate_name }}", slug="mini", hero_title="{{ candidate_first_name }} pour {{ commune }}")
     Page.get_first_root_node().add_child(instance=home)
     home.save_revision().publish()
