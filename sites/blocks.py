@@ -66,11 +66,17 @@ class CallToActionBlock(blocks.StructBlock):
     button_label = blocks.CharBlock(label=_("Button label"), max_length=60)
     page = blocks.PageChooserBlock(label=_("Page"), required=False)
     link_url = blocks.URLBlock(
-        label=_("Or an external address"), required=False, help_text=_("Used when no page is chosen.")
+        label=_("Or an external address"),
+        required=False,
+        help_text=_("Used when no page is chosen."),
     )
     style = blocks.ChoiceBlock(
         label=_("Style"),
-        choices=[("primary", _("Primary colour")), ("secondary", _("Secondary colour")), ("light", _("Light"))],
+        choices=[
+            ("primary", _("Primary colour")),
+            ("secondary", _("Secondary colour")),
+            ("light", _("Light")),
+        ],
         default="primary",
     )
 
@@ -125,7 +131,9 @@ class KeyFiguresBlock(blocks.StructBlock):
 
 class ProposalBlock(blocks.StructBlock):
     title = blocks.CharBlock(label=_("Proposal"), max_length=200)
-    detail = blocks.RichTextBlock(label=_("Detail"), features=INLINE_FEATURES + ["ul"], required=False)
+    detail = blocks.RichTextBlock(
+        label=_("Detail"), features=INLINE_FEATURES + ["ul"], required=False
+    )
 
     class Meta:
         icon = "tick"
@@ -173,7 +181,9 @@ class LatestNewsBlock(blocks.StructBlock):
         label = _("Latest news")
         template = "sites/blocks/latest_news.html"
 
-    def get_context(self, value: Any, parent_context: dict[str, Any] | None = None) -> dict[str, Any]:
+    def get_context(
+        self, value: Any, parent_context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         from sites.selectors import latest_articles
 
         context = super().get_context(value, parent_context)
@@ -191,7 +201,9 @@ class UpcomingEventsBlock(blocks.StructBlock):
         label = _("Upcoming events")
         template = "sites/blocks/upcoming_events.html"
 
-    def get_context(self, value: Any, parent_context: dict[str, Any] | None = None) -> dict[str, Any]:
+    def get_context(
+        self, value: Any, parent_context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         from sites.selectors import upcoming_events
 
         context = super().get_context(value, parent_context)
@@ -204,7 +216,15 @@ def body_blocks() -> list[tuple[str, blocks.Block]]:
     """The blocks every page body offers, in the order editors see them."""
     return [
         ("heading", HeadingBlock()),
-        ("paragraph", blocks.RichTextBlock(label=_("Paragraph"), features=RICH_TEXT_FEATURES, icon="pilcrow", template="sites/blocks/paragraph.html")),
+        (
+            "paragraph",
+            blocks.RichTextBlock(
+                label=_("Paragraph"),
+                features=RICH_TEXT_FEATURES,
+                icon="pilcrow",
+                template="sites/blocks/paragraph.html",
+            ),
+        ),
         ("image", FigureBlock()),
         ("quote", QuoteBlock()),
         ("call_to_action", CallToActionBlock()),
@@ -213,7 +233,7 @@ def body_blocks() -> list[tuple[str, blocks.Block]]:
         ("faq", FaqBlock()),
         ("latest_news", LatestNewsBlock()),
         ("upcoming_events", UpcomingEventsBlock()),
-    ]  # fmt: skip
+    ]
 
 
 def programme_blocks() -> list[tuple[str, blocks.Block]]:
@@ -221,7 +241,9 @@ def programme_blocks() -> list[tuple[str, blocks.Block]]:
 
 
 class MenuItemBlock(blocks.StructBlock):
-    label = blocks.CharBlock(label=_("Label"), max_length=60, required=False, help_text=_("Defaults to the page title."))
+    label = blocks.CharBlock(
+        label=_("Label"), max_length=60, required=False, help_text=_("Defaults to the page title.")
+    )
     page = blocks.PageChooserBlock(label=_("Page"), required=False)
     link_url = blocks.URLBlock(label=_("Or an external address"), required=False)
 

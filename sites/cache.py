@@ -37,7 +37,9 @@ def _cacheable_request(request: HttpRequest) -> bool:
         request.method in ("GET", "HEAD")
         and not request.META.get("QUERY_STRING")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and not request.path.startswith(("/admin/", "/accounts/", "/documents/", "/static/", "/media/"))
+        and not request.path.startswith(
+            ("/admin/", "/accounts/", "/documents/", "/static/", "/media/")
+        )
     )
 
 
@@ -95,7 +97,12 @@ class PageCacheMiddleware:
             try:
                 cache.set(
                     page_key,
-                    {"gen": generation, "status": response.status_code, "headers": headers, "content": content},
+                    {
+                        "gen": generation,
+                        "status": response.status_code,
+                        "headers": headers,
+                        "content": content,
+                    },
                     PAGE_CACHE_SECONDS,
                 )
             except Exception:  # noqa: BLE001,S110  (a cache that refuses a write only costs speed)
@@ -117,7 +124,9 @@ def _cacheable_response(response: HttpResponse) -> bool:
 
 
 def _rebuild(entry: dict[str, Any], request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(b"" if request.method == "HEAD" else entry["content"], status=entry["status"])
+    response = HttpResponse(
+        b"" if request.method == "HEAD" else entry["content"], status=entry["status"]
+    )
     for key, value in entry["headers"]:
         response[key] = value
     response[HEADER] = "hit"

@@ -164,11 +164,30 @@ def build_template(admin: User, national: Campaign) -> CampaignSite:
                              "proposals": [{"type": "item", "id": str(uuid.uuid4()), "value": {"title": "Un fonds d'amorçage pour les artisans", "detail": "<p>Des prêts à taux zéro pour reprendre une boutique.</p>"}}]}),
         ],
     ))  # fmt: skip
-    news = _add(home, NewsIndexPage(title="Actualités", slug="actualites", intro="Les dernières nouvelles de la campagne à {{ territory }}."))
+    news = _add(
+        home,
+        NewsIndexPage(
+            title="Actualités",
+            slug="actualites",
+            intro="Les dernières nouvelles de la campagne à {{ territory }}.",
+        ),
+    )
     for days, title, intro in (
-        (2, "Réunion publique sur la santé : plus de 200 participants", "Merci à toutes celles et ceux qui sont venus débattre avec {{ candidate_name }}."),
-        (9, "Lancement de la campagne à {{ territory }}", "{{ candidate_name }} a présenté ses priorités devant les militants réunis."),
-        (16, "Transports : nos propositions pour la ligne de car", "Un car toutes les heures, c'est possible : voici comment."),
+        (
+            2,
+            "Réunion publique sur la santé : plus de 200 participants",
+            "Merci à toutes celles et ceux qui sont venus débattre avec {{ candidate_name }}.",
+        ),
+        (
+            9,
+            "Lancement de la campagne à {{ territory }}",
+            "{{ candidate_name }} a présenté ses priorités devant les militants réunis.",
+        ),
+        (
+            16,
+            "Transports : nos propositions pour la ligne de car",
+            "Un car toutes les heures, c'est possible : voici comment.",
+        ),
     ):
         _add(news, ArticlePage(
             title=title, slug=f"article-{days}", date=timezone.localdate() - dt.timedelta(days=days), intro=intro, image=town,
@@ -202,12 +221,16 @@ def build_template(admin: User, national: Campaign) -> CampaignSite:
     ))  # fmt: skip
     petition.next_action_label, petition.next_action_page = "Je deviens volontaire", volunteer
     petition.save_revision().publish()
-    events = _add(home, EventIndexPage(title="Agenda", slug="agenda", intro="Venez nous rencontrer."))
+    events = _add(
+        home, EventIndexPage(title="Agenda", slug="agenda", intro="Venez nous rencontrer.")
+    )
     for days, title, place in (
         (6, "Réunion publique : la santé près de chez nous", "Salle des fêtes"),
         (13, "Café-débat sur les transports", "Café de la Gare"),
     ):
-        start = timezone.now().replace(hour=18, minute=30, second=0, microsecond=0) + dt.timedelta(days=days)
+        start = timezone.now().replace(hour=18, minute=30, second=0, microsecond=0) + dt.timedelta(
+            days=days
+        )
         _add(events, EventPage(
             title=title, slug=f"evenement-{days}", start=start, end=start + dt.timedelta(hours=2),
             location_name=place, address="{{ territory }}", intro="Entrée libre, ouverte à toutes et à tous.",
@@ -222,8 +245,20 @@ def build_template(admin: User, national: Campaign) -> CampaignSite:
         title="Contact", slug="contact", intro="Une question, une idée ? Écrivez-nous.", button_label="Envoyer",
         postcode_field="optional", consent_text="",
     ), [FormQuestion(label="Votre message", kind=FormQuestion.Kind.LONG_TEXT, required=True)])  # fmt: skip
-    legal = _add(home, LegalPage(title="Mentions légales", slug="mentions-legales", kind=LegalPage.Kind.LEGAL_NOTICE))
-    privacy = _add(home, LegalPage(title="Politique de confidentialité", slug="confidentialite", kind=LegalPage.Kind.PRIVACY))
+    legal = _add(
+        home,
+        LegalPage(
+            title="Mentions légales", slug="mentions-legales", kind=LegalPage.Kind.LEGAL_NOTICE
+        ),
+    )
+    privacy = _add(
+        home,
+        LegalPage(
+            title="Politique de confidentialité",
+            slug="confidentialite",
+            kind=LegalPage.Kind.PRIVACY,
+        ),
+    )
 
     home.hero_cta_page = signup
     home.body = [
@@ -249,11 +284,23 @@ def build_template(admin: User, national: Campaign) -> CampaignSite:
     navigation = SiteNavigation.for_site(link.site)
     navigation.main_menu = [
         _block("item", {"label": label, "page": p.pk, "link_url": ""})
-        for label, p in (("", about), ("Programme", programme), ("", news), ("", events), ("Pétition", petition), ("Agir", volunteer))
+        for label, p in (
+            ("", about),
+            ("Programme", programme),
+            ("", news),
+            ("", events),
+            ("Pétition", petition),
+            ("Agir", volunteer),
+        )
     ]
-    navigation.footer_menu = [_block("item", {"label": "", "page": p.pk, "link_url": ""}) for p in (contact, legal, privacy, signup)]
+    navigation.footer_menu = [
+        _block("item", {"label": "", "page": p.pk, "link_url": ""})
+        for p in (contact, legal, privacy, signup)
+    ]
     navigation.header_button_label, navigation.header_button_page = "Faire un don", donation
-    navigation.footer_text = "<p>Site de campagne de {{ candidate_name }} pour les {{ election_name }}.</p>"
+    navigation.footer_text = (
+        "<p>Site de campagne de {{ candidate_name }} pour les {{ election_name }}.</p>"
+    )
     navigation.save()
     for page in (programme, petition, legal, privacy):
         SynchronisedPage.objects.get_or_create(page=page, defaults={"marked_by": admin})
@@ -281,7 +328,9 @@ def load(*, stdout: TextIO) -> None:
 
 def _drop_wagtail_welcome_site() -> None:
     """Wagtail's first migration makes a 'Welcome' page and a default site; the demo replaces it."""
-    for site in Site.objects.filter(root_page__content_type__app_label="wagtailcore", root_page__depth=2):
+    for site in Site.objects.filter(
+        root_page__content_type__app_label="wagtailcore", root_page__depth=2
+    ):
         page = site.root_page
         site.delete()
         if page.get_children_count() == 0:

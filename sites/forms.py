@@ -28,11 +28,25 @@ def validate_postcode(value: str) -> None:
 class ActionForm(forms.Form):
     """Identity fields first; extra questions and consent are added per page."""
 
-    first_name = forms.CharField(label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    last_name = forms.CharField(label=_("Last name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
-    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     # Bots fill every field; people never see this one (hidden with CSS, not type=hidden).
-    website = forms.CharField(label=_("Leave this field empty"), required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     page: ActionFormPage
     question_fields: list[tuple[str, str]]
@@ -40,12 +54,17 @@ class ActionForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         data["answers"] = [
-            {"question": label, "answer": _plain(data.get(name))} for name, label in self.question_fields
+            {"question": label, "answer": _plain(data.get(name))}
+            for name, label in self.question_fields
         ]
         return data
 
     def identity_fields(self) -> list[Any]:
-        return [self[name] for name in ("first_name", "last_name", "email", "phone", "postcode") if name in self.fields]
+        return [
+            self[name]
+            for name in ("first_name", "last_name", "email", "phone", "postcode")
+            if name in self.fields
+        ]
 
     def extra_fields(self) -> list[Any]:
         return [self[name] for name in self.fields if name.startswith(("q_", "help_offered"))]
@@ -58,15 +77,23 @@ def _plain(value: Any) -> Any:
 
 
 def _question_field(question: FormQuestion) -> forms.Field:
-    common = {"label": question.label, "required": question.required, "help_text": question.help_text}
+    common: dict[str, Any] = {
+        "label": question.label,
+        "required": question.required,
+        "help_text": question.help_text,
+    }
     kind = question.kind
     if kind == FormQuestion.Kind.LONG_TEXT:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, **common)
     if kind == FormQuestion.Kind.CHOICE:
-        return forms.ChoiceField(choices=[(c, c) for c in question.choice_list()], widget=forms.RadioSelect, **common)
+        return forms.ChoiceField(
+            choices=[(c, c) for c in question.choice_list()], widget=forms.RadioSelect, **common
+        )
     if kind == FormQuestion.Kind.MULTIPLE:
         return forms.MultipleChoiceField(
-            choices=[(c, c) for c in question.choice_list()], widget=forms.CheckboxSelectMultiple, **common
+            choices=[(c, c) for c in question.choice_list()],
+            widget=forms.CheckboxSelectMultiple,
+            **common,
         )
     if kind == FormQuestion.Kind.CHECKBOX:
         return forms.BooleanField(**common)
@@ -107,6 +134,8 @@ def action_form_class(page: ActionFormPage) -> type[ActionForm]:
         fields[name] = _question_field(question)
         question_fields.append((name, question.label))
     if page.consent_text:
-        fields["consent"] = forms.BooleanField(label=page.consent_text, required=page.consent_required)
+        fields["consent"] = forms.BooleanField(
+            label=page.consent_text, required=page.consent_required
+        )
     attrs: dict[str, Any] = {**fields, "page": page, "question_fields": question_fields}
     return type(f"{type(page).__name__}Form", (ActionForm,), attrs)

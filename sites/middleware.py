@@ -21,7 +21,11 @@ class AdminSiteScopeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path
-        if path.startswith("/admin/") and request.user.is_authenticated and has_admin_access(request.user):
+        if (
+            path.startswith("/admin/")
+            and request.user.is_authenticated
+            and has_admin_access(request.user)
+        ):
             if not is_national_admin(request.user):
                 self._check(request, path)
         return self.get_response(request)

@@ -33,7 +33,14 @@ from wagtail.permission_policies.sites import SitePermissionPolicy
 from cocarde.tenancy.permissions import Capability, campaign_ids_for, is_national_admin
 
 NATIONAL_EDITORS = "Cocarde · national editors"
-PAGE_CODENAMES = ("add_page", "change_page", "publish_page", "bulk_delete_page", "lock_page", "unlock_page")
+PAGE_CODENAMES = (
+    "add_page",
+    "change_page",
+    "publish_page",
+    "bulk_delete_page",
+    "lock_page",
+    "unlock_page",
+)
 SITE_PAGE_CODENAMES = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
 MEDIA_CODENAMES = {
     "wagtailimages": ("add_image", "change_image", "delete_image", "choose_image"),
@@ -46,11 +53,15 @@ _national_group_id: int | None = None
 
 
 def _permissions(app_label: str, codenames: tuple[str, ...]) -> list[Permission]:
-    return list(Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
+    return list(
+        Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+    )
 
 
 @transaction.atomic
-def grant_site_editing(group: Group, home: Page, collection: Collection, shared: Collection | None) -> None:
+def grant_site_editing(
+    group: Group, home: Page, collection: Collection, shared: Collection | None
+) -> None:
     """Page permissions on the site's home, media permissions on its collection, and "choose"
     on the shared national media (images are shared between sites, never duplicated)."""
     GroupPagePermission.objects.bulk_create(
@@ -116,8 +127,9 @@ def derived_group_ids(user: Any) -> list[int]:
         else:
             ids = campaign_ids_for(user, Capability.EDIT_SITE) or set()
             cached = list(
-                CampaignSite.objects.filter(campaign_id__in=ids, editors_group__isnull=False)
-                .values_list("editors_group_id", flat=True)
+                CampaignSite.objects.filter(
+                    campaign_id__in=ids, editors_group__isnull=False
+                ).values_list("editors_group_id", flat=True)
             )
         setattr(user, _GROUP_CACHE_ATTR, cached)
     return cached
@@ -175,9 +187,11 @@ class NationalAdminPolicy(BasePermissionPolicy):
     def users_with_any_permission(self, actions: Any) -> QuerySet[Any]:
         from django.contrib.auth import get_user_model
 
-        return get_user_model().objects.filter(
-            Q(is_superuser=True) | Q(staff_roles__role="national_admin")
-        ).distinct()
+        return (
+            get_user_model()
+            .objects.filter(Q(is_superuser=True) | Q(staff_roles__role="national_admin"))
+            .distinct()
+        )
 
 
 class CampaignSiteSettingPolicy(SitePermissionPolicy):

@@ -55,7 +55,8 @@ class MissingPlaceholderValue(ValueError):
         self.names = sorted(set(names))
         self.where = where
         super().__init__(
-            f"No value for placeholder(s) {', '.join(self.names)}" + (f" in {where}" if where else "")
+            f"No value for placeholder(s) {', '.join(self.names)}"
+            + (f" in {where}" if where else "")
         )
 
 
@@ -79,7 +80,9 @@ class Substitution:
     escape them first (see `for_html`)."""
 
     def __init__(self, values: Mapping[str, str]) -> None:
-        self.values = {name: str(value) for name, value in values.items() if value not in ("", None)}
+        self.values = {
+            name: str(value) for name, value in values.items() if value not in ("", None)
+        }
         self.missing: set[str] = set()
 
     def _lookup(self, raw_name: str) -> str | None:

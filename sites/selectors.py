@@ -22,14 +22,22 @@ def campaign_for_site(site: Site | None) -> Campaign | None:
 
 def site_for_campaign(campaign: Campaign) -> Site | None:
     """The campaign's site (for the national team, its first template site)."""
-    return Site.objects.filter(campaign_link__campaign=campaign).order_by("-campaign_link__is_template", "pk").first()
+    return (
+        Site.objects.filter(campaign_link__campaign=campaign)
+        .order_by("-campaign_link__is_template", "pk")
+        .first()
+    )
 
 
 def campaign_for_page(page: Page) -> Campaign | None:
     from sites.models import CampaignSite
 
     home_path = page.path[: 2 * Page.steplen]
-    link = CampaignSite.objects.select_related("campaign").filter(site__root_page__path=home_path).first()
+    link = (
+        CampaignSite.objects.select_related("campaign")
+        .filter(site__root_page__path=home_path)
+        .first()
+    )
     return link.campaign if link else None
 
 
@@ -51,7 +59,10 @@ def latest_articles(page: Page, count: int) -> list[Any]:
     if home is None:
         return []
     return list(
-        ArticlePage.objects.live().descendant_of(home).order_by("-date", "-pk").select_related("image")[:count]
+        ArticlePage.objects.live()
+        .descendant_of(home)
+        .order_by("-date", "-pk")
+        .select_related("image")[:count]
     )
 
 
@@ -61,7 +72,12 @@ def upcoming_events(page: Page, count: int) -> list[Any]:
     home = _site_home(page)
     if home is None:
         return []
-    return list(EventPage.objects.live().descendant_of(home).filter(start__gte=timezone.now()).order_by("start")[:count])
+    return list(
+        EventPage.objects.live()
+        .descendant_of(home)
+        .filter(start__gte=timezone.now())
+        .order_by("start")[:count]
+    )
 
 
 def submission_count(page: Page) -> int:

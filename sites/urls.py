@@ -14,6 +14,10 @@ urlpatterns = [
     path("sync/", views.SyncRunsView.as_view(), name="sync_runs"),
     path("review/", views.ConflictsView.as_view(), name="conflicts"),
     path("review/<int:conflict_id>/", views.ConflictView.as_view(), name="conflict"),
-    path("pages/<int:page_id>/<str:action>/", views.TemplatePageActionView.as_view(), name="page_action"),
+    path(
+        "pages/<int:page_id>/<str:action>/",
+        views.TemplatePageActionView.as_view(),
+        name="page_action",
+    ),
     path("answers/", views.SubmissionsView.as_view(), name="submissions"),
 ]

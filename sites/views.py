@@ -68,7 +68,8 @@ class NewSiteView(NationalAdminRequiredMixin, WagtailAdminTemplateMixin, FormVie
             return self.form_invalid(form)
         messages.success(
             self.request,
-            _("The site of %(name)s is ready: %(count)s pages.") % {"name": result.campaign.name, "count": result.page_count},
+            _("The site of %(name)s is ready: %(count)s pages.")
+            % {"name": result.campaign.name, "count": result.page_count},
         )
         return redirect(reverse("sites_admin:site_created", args=[result.site.pk]))
 
@@ -79,7 +80,9 @@ class SiteCreatedView(NationalAdminRequiredMixin, WagtailAdminTemplateMixin, Tem
     header_icon = "site"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        link = get_object_or_404(CampaignSite.objects.select_related("site", "campaign"), site_id=kwargs["site_id"])
+        link = get_object_or_404(
+            CampaignSite.objects.select_related("site", "campaign"), site_id=kwargs["site_id"]
+        )
         return {**super().get_context_data(**kwargs), "link": link, "site": link.site}
 
 
@@ -105,7 +108,10 @@ class BulkCloneView(NationalAdminRequiredMixin, WagtailAdminTemplateMixin, FormV
         return redirect(reverse("sites_admin:bulk_job", args=[job.pk]))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {**super().get_context_data(**kwargs), "jobs": BulkCloneJob.objects.select_related("template__site")[:20]}
+        return {
+            **super().get_context_data(**kwargs),
+            "jobs": BulkCloneJob.objects.select_related("template__site")[:20],
+        }
 
 
 class BulkCloneJobView(NationalAdminRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
@@ -123,7 +129,9 @@ class BulkCloneJobView(NationalAdminRequiredMixin, WagtailAdminTemplateMixin, Te
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        job = get_object_or_404(BulkCloneJob.objects.select_related("template__site"), pk=kwargs["job_id"])
+        job = get_object_or_404(
+            BulkCloneJob.objects.select_related("template__site"), pk=kwargs["job_id"]
+        )
         counts = job.counts()
         percent = round(100 * counts["done"] / counts["total"]) if counts["total"] else 100
         return {
@@ -141,7 +149,16 @@ def _job_report_csv(job: BulkCloneJob) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["line", "name", "hostname", "status", "message", "site_id"])
     for row in job.rows.all():
-        writer.writerow([row.line, row.data.get("name", ""), row.data.get("hostname", ""), row.status, row.message, row.site_id or ""])
+        writer.writerow(
+            [
+                row.line,
+                row.data.get("name", ""),
+                row.data.get("hostname", ""),
+                row.status,
+                row.message,
+                row.site_id or "",
+            ]
+        )
     return response
 
 
@@ -152,14 +169,24 @@ class SyncRunsView(NationalAdminRequiredMixin, WagtailAdminTemplateMixin, Templa
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         run_id = self.request.GET.get("run")
-        selected = SyncRun.objects.filter(pk=run_id).first() if run_id and run_id.isdigit() else None
-        return {**super().get_context_data(**kwargs), "runs": SyncRun.objects.all()[:50], "selected": selected}
+        selected = (
+            SyncRun.objects.filter(pk=run_id).first() if run_id and run_id.isdigit() else None
+        )
+        return {
+            **super().get_context_data(**kwargs),
+            "runs": SyncRun.objects.all()[:50],
+            "selected": selected,
+        }
 
 
 def _conflicts_for(user: Any) -> QuerySet[SyncConflict]:
-    conflicts = SyncConflict.objects.select_related("source__page", "source__campaign_site__site", "source__campaign_site__campaign")
+    conflicts = SyncConflict.objects.select_related(
+        "source__page", "source__campaign_site__site", "source__campaign_site__campaign"
+    )
     ids = campaign_ids_for(user, Capability.EDIT_SITE)
-    return conflicts if ids is None else conflicts.filter(source__campaign_site__campaign_id__in=ids)
+    return (
+        conflicts if ids is None else conflicts.filter(source__campaign_site__campaign_id__in=ids)
+    )
 
 
 class ConflictsView(WagtailAdminTemplateMixin, TemplateView):
@@ -186,9 +213,15 @@ class ConflictView(WagtailAdminTemplateMixin, TemplateView):
         from sites.diff import page_diff
 
         conflict = self.get_conflict()
-        current = Page.objects.get(pk=conflict.source.page_id).specific.get_latest_revision_as_object()
+        current = Page.objects.get(
+            pk=conflict.source.page_id
+        ).specific.get_latest_revision_as_object()
         proposed = sync.proposed_version(conflict.source, conflict.template_revision)
-        return {**super().get_context_data(**kwargs), "conflict": conflict, "changes": page_diff(current, proposed)}
+        return {
+            **super().get_context_data(**kwargs),
+            "conflict": conflict,
+            "changes": page_diff(current, proposed),
+        }
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         conflict = self.get_conflict()
@@ -221,7 +254,12 @@ class TemplatePageActionView(NationalAdminRequiredMixin, View):
         return TemplateResponse(
             request,
             "sites/admin/page_action.html",
-            {"page": page, "question": self.labels[action], "header_title": page.title, "page_title": page.title},
+            {
+                "page": page,
+                "question": self.labels[action],
+                "header_title": page.title,
+                "page_title": page.title,
+            },
         )
 
     def post(self, request: HttpRequest, page_id: int, action: str) -> HttpResponse:
@@ -229,13 +267,20 @@ class TemplatePageActionView(NationalAdminRequiredMixin, View):
         try:
             if action == "mark":
                 sync.mark_synchronised(page, actor=request.user)
-                messages.success(request, _("“%(title)s” is synchronised with every clone.") % {"title": page.title})
+                messages.success(
+                    request,
+                    _("“%(title)s” is synchronised with every clone.") % {"title": page.title},
+                )
             elif action == "unmark":
                 sync.mark_synchronised(page, actor=request.user, synchronised=False)
-                messages.success(request, _("“%(title)s” is no longer synchronised.") % {"title": page.title})
+                messages.success(
+                    request, _("“%(title)s” is no longer synchronised.") % {"title": page.title}
+                )
             elif action == "push":
                 run = sync.push_page_to_clones(page, actor=request.user)
-                messages.success(request, _("“%(title)s” is being added to every clone.") % {"title": page.title})
+                messages.success(
+                    request, _("“%(title)s” is being added to every clone.") % {"title": page.title}
+                )
                 return redirect(f"{reverse('sites_admin:sync_runs')}?run={run.pk}")
             else:
                 raise Http404
@@ -261,4 +306,8 @@ class SubmissionsView(WagtailAdminTemplateMixin, TemplateView):
         submissions = FormSubmission.objects.select_related("campaign")
         if ids is not None:
             submissions = submissions.filter(campaign_id__in=ids)
-        return {**super().get_context_data(**kwargs), "submissions": submissions[:200], "total": submissions.count()}
+        return {
+            **super().get_context_data(**kwargs),
+            "submissions": submissions[:200],
+            "total": submissions.count(),
+        }

@@ -26,11 +26,15 @@ from sites.permissions import (
 register_permission_policy(AbstractPage, CampaignPagePermissionPolicy())
 register_permission_policy(
     get_image_model(),
-    CampaignMediaPermissionPolicy(get_image_model(), auth_model=get_image_model(), owner_field_name="uploaded_by_user"),
+    CampaignMediaPermissionPolicy(
+        get_image_model(), auth_model=get_image_model(), owner_field_name="uploaded_by_user"
+    ),
 )
 register_permission_policy(
     get_document_model(),
-    CampaignMediaPermissionPolicy(get_document_model(), auth_model=get_document_model(), owner_field_name="uploaded_by_user"),
+    CampaignMediaPermissionPolicy(
+        get_document_model(), auth_model=get_document_model(), owner_field_name="uploaded_by_user"
+    ),
 )
 register_permission_policy(Site, NationalAdminPolicy(Site))
 
@@ -61,11 +65,27 @@ def register_sites_menu() -> Any:
 
     menu = Menu(
         items=[
-            NationalMenuItem(_("New candidate site"), reverse("sites_admin:new_site"), icon_name="plus", order=10),
-            NationalMenuItem(_("Clone from a CSV file"), reverse("sites_admin:bulk_clone"), icon_name="upload", order=20),
-            NationalMenuItem(_("Template sync"), reverse("sites_admin:sync_runs"), icon_name="resubmit", order=30),
-            SiteEditorMenuItem(_("Pages to review"), reverse("sites_admin:conflicts"), icon_name="warning", order=40),
-            PeopleMenuItem(_("Form answers"), reverse("sites_admin:submissions"), icon_name="form", order=50),
+            NationalMenuItem(
+                _("New candidate site"), reverse("sites_admin:new_site"), icon_name="plus", order=10
+            ),
+            NationalMenuItem(
+                _("Clone from a CSV file"),
+                reverse("sites_admin:bulk_clone"),
+                icon_name="upload",
+                order=20,
+            ),
+            NationalMenuItem(
+                _("Template sync"), reverse("sites_admin:sync_runs"), icon_name="resubmit", order=30
+            ),
+            SiteEditorMenuItem(
+                _("Pages to review"),
+                reverse("sites_admin:conflicts"),
+                icon_name="warning",
+                order=40,
+            ),
+            PeopleMenuItem(
+                _("Form answers"), reverse("sites_admin:submissions"), icon_name="form", order=50
+            ),
         ]
     )
     return SubmenuMenuItem(_("Candidate sites"), menu, icon_name="site", order=140)
@@ -80,9 +100,19 @@ def template_page_buttons(page: Any, user: Any, view_name: str, next_url: str | 
     if template_site_of(page) is None:
         return
     action = "unmark" if is_synchronised(page) else "mark"
-    label = _("Stop synchronising with clones") if action == "unmark" else _("Synchronise with clones")
-    yield Button(label, reverse("sites_admin:page_action", args=[page.pk, action]), icon_name="resubmit", priority=80)
+    label = (
+        _("Stop synchronising with clones") if action == "unmark" else _("Synchronise with clones")
+    )
+    yield Button(
+        label,
+        reverse("sites_admin:page_action", args=[page.pk, action]),
+        icon_name="resubmit",
+        priority=80,
+    )
     if page.depth > 2:
         yield Button(
-            _("Push to every clone"), reverse("sites_admin:page_action", args=[page.pk, "push"]), icon_name="upload", priority=81
+            _("Push to every clone"),
+            reverse("sites_admin:page_action", args=[page.pk, "push"]),
+            icon_name="upload",
+            priority=81,
         )

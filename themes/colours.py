@@ -46,6 +46,9 @@ def contrast_problem(colour: str) -> str | None:
         return str(_("Enter a colour as #RRGGBB, e.g. #1d3a6e."))
     if contrast(colour, readable_on(colour)) < AA:
         return str(
-            _("Text cannot be read on this colour (contrast below 4.5:1): pick a darker or lighter one.")
+            _(
+                "Text cannot be read on this colour (contrast below 4.5:1): "
+                "pick a darker or lighter one."
+            )
         )
     return None

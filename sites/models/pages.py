@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.blocks import CharBlock, IntegerBlock, StructBlock, TextBlock
-from wagtail.fields import StreamField
 from wagtail.coreutils import camelcase_to_underscore
+from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
@@ -47,10 +47,12 @@ class SitePage(Page):
 
     # --- rendering ---------------------------------------------------------------------------
 
-    def get_template(self, request: HttpRequest, *args: Any, **kwargs: Any) -> list[str]:  # type: ignore[override]
+    def get_template(self, request: HttpRequest, *args: Any, **kwargs: Any) -> list[str]:
         from themes.registry import page_template_names
 
-        return page_template_names(_theme_name(request), camelcase_to_underscore(type(self).__name__))
+        return page_template_names(
+            _theme_name(request), camelcase_to_underscore(type(self).__name__)
+        )
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         from themes.registry import theme_context
@@ -68,7 +70,9 @@ class SitePage(Page):
         return response
 
     def sharing_image(self) -> Any:
-        return self.social_image or getattr(self, "hero_image", None) or getattr(self, "image", None)
+        return (
+            self.social_image or getattr(self, "hero_image", None) or getattr(self, "image", None)
+        )
 
     # --- editing -----------------------------------------------------------------------------
 
@@ -86,7 +90,7 @@ class SitePage(Page):
                 params={"names": ", ".join(sorted(f"{{{{ {n} }}}}" for n in unknown))},
             )
 
-    def publish(self, revision: Any, user: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+    def publish(self, revision: Any, user: Any = None, **kwargs: Any) -> Any:
         result = super().publish(revision, user=user, **kwargs)
         from sites.services.sync import template_page_published
 
@@ -175,7 +179,11 @@ class HomePage(SitePage):
         ),
         FieldPanel("body"),
     ]
-    search_fields = [*Page.search_fields, index.SearchField("hero_title"), index.SearchField("body")]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("hero_title"),
+        index.SearchField("body"),
+    ]
     parent_page_types = ["wagtailcore.Page"]
 
     class Meta:
@@ -373,7 +381,9 @@ class ActionFormPage(SitePage):
         default=False,
         help_text=_("Refuse the form unless the box is ticked. Leave off for news consent."),
     )
-    thank_you_title = models.CharField(_("thank-you title"), max_length=200, default=_("Thank you!"))
+    thank_you_title = models.CharField(
+        _("thank-you title"), max_length=200, default=_("Thank you!")
+    )
     thank_you_text = models.TextField(_("thank-you text"), blank=True)
     next_action_label = models.CharField(_("next action label"), max_length=80, blank=True)
     next_action_page = models.ForeignKey(
@@ -428,13 +438,15 @@ class ActionFormPage(SitePage):
                 token = signing.dumps(submission.pk if submission else 0, salt="sites.thanks")
                 return HttpResponseRedirect(f"{self.url}?{THANKS_PARAM}={quote_plus(token)}")
         else:
-            token = request.GET.get(THANKS_PARAM)
-            if token is not None:
-                return self.serve_thanks(request, submission_from_token(self, token))
+            thanks = request.GET.get(THANKS_PARAM)
+            if thanks is not None:
+                return self.serve_thanks(request, submission_from_token(self, thanks))
             form = form_class()
         context = self.get_context(request, *args, **kwargs)
         context["form"] = form
-        response = _show_template_samples(request, TemplateResponse(request, self.get_template(request), context))
+        response = _show_template_samples(
+            request, TemplateResponse(request, self.get_template(request), context)
+        )
         if request.method == "GET" and not request.GET:
             from sites.cache import allow_page_cache
 
@@ -448,7 +460,8 @@ class ActionFormPage(SitePage):
         from themes.registry import page_template_names
 
         return _show_template_samples(
-            request, TemplateResponse(request, page_template_names(_theme_name(request), "thanks"), context)
+            request,
+            TemplateResponse(request, page_template_names(_theme_name(request), "thanks"), context),
         )
 
 
@@ -577,7 +590,9 @@ class EventPage(ActionFormPage):
     location_name = models.CharField(_("place"), max_length=200)
     address = models.CharField(_("address"), max_length=255, blank=True)
     map_url = models.URLField(
-        _("map link"), blank=True, help_text=_("Defaults to an OpenStreetMap search of the address.")
+        _("map link"),
+        blank=True,
+        help_text=_("Defaults to an OpenStreetMap search of the address."),
     )
     rsvp_open = models.BooleanField(_("RSVP open"), default=True)
 

@@ -11,10 +11,16 @@ class CampaignSite(models.Model):
     """Which campaign owns which Wagtail site; template sites belong to the national team."""
 
     site = models.OneToOneField(
-        "wagtailcore.Site", verbose_name=_("site"), on_delete=models.CASCADE, related_name="campaign_link"
+        "wagtailcore.Site",
+        verbose_name=_("site"),
+        on_delete=models.CASCADE,
+        related_name="campaign_link",
     )
     campaign = models.ForeignKey(
-        "tenancy.Campaign", verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="site_links"
+        "tenancy.Campaign",
+        verbose_name=_("campaign"),
+        on_delete=models.PROTECT,
+        related_name="site_links",
     )
     is_template = models.BooleanField(
         _("template site"), default=False, help_text=_("Candidate sites can be cloned from it.")
@@ -30,10 +36,20 @@ class CampaignSite(models.Model):
     )
     placeholder_values = models.JSONField(_("placeholder values"), default=dict, blank=True)
     editors_group = models.OneToOneField(
-        "auth.Group", verbose_name=_("editors group"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "auth.Group",
+        verbose_name=_("editors group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     collection = models.ForeignKey(
-        "wagtailcore.Collection", verbose_name=_("media collection"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailcore.Collection",
+        verbose_name=_("media collection"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -53,11 +69,19 @@ class FormSubmission(models.Model):
     """
 
     page = models.ForeignKey(
-        "wagtailcore.Page", verbose_name=_("page"), null=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailcore.Page",
+        verbose_name=_("page"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     page_title = models.CharField(_("page title"), max_length=255)
     campaign = models.ForeignKey(
-        "tenancy.Campaign", verbose_name=_("campaign"), null=True, on_delete=models.PROTECT, related_name="+"
+        "tenancy.Campaign",
+        verbose_name=_("campaign"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     kind = models.CharField(_("kind"), max_length=20, db_index=True)
     first_name = models.CharField(_("first name"), max_length=150)
@@ -85,19 +109,27 @@ class FormCounter(models.Model):
     """The live count shown on a page (signatures, RSVPs). A side table, so publishing a new
     version of the page never resets it."""
 
-    page = models.OneToOneField("wagtailcore.Page", on_delete=models.CASCADE, related_name="+", primary_key=True)
+    page = models.OneToOneField(
+        "wagtailcore.Page", on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("form counter")
         verbose_name_plural = _("form counters")
 
+    def __str__(self) -> str:
+        return f"{self.page_id}: {self.count}"
+
 
 class SynchronisedPage(models.Model):
     """A template page whose published versions are pushed to every clone."""
 
     page = models.OneToOneField(
-        "wagtailcore.Page", verbose_name=_("template page"), on_delete=models.CASCADE, related_name="sync_marker"
+        "wagtailcore.Page",
+        verbose_name=_("template page"),
+        on_delete=models.CASCADE,
+        related_name="sync_marker",
     )
     marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -108,20 +140,35 @@ class SynchronisedPage(models.Model):
         verbose_name = _("synchronised page")
         verbose_name_plural = _("synchronised pages")
 
+    def __str__(self) -> str:
+        return str(self.page)
+
 
 class PageSource(models.Model):
     """Links a clone's page to the template page it came from, and remembers what was last
     written into it, so a local edit can be told apart from the national version."""
 
     page = models.OneToOneField(
-        "wagtailcore.Page", verbose_name=_("page"), on_delete=models.CASCADE, related_name="template_source"
+        "wagtailcore.Page",
+        verbose_name=_("page"),
+        on_delete=models.CASCADE,
+        related_name="template_source",
     )
     template_page = models.ForeignKey(
-        "wagtailcore.Page", verbose_name=_("template page"), on_delete=models.CASCADE, related_name="clone_sources"
+        "wagtailcore.Page",
+        verbose_name=_("template page"),
+        on_delete=models.CASCADE,
+        related_name="clone_sources",
     )
-    campaign_site = models.ForeignKey(CampaignSite, on_delete=models.CASCADE, related_name="page_sources")
+    campaign_site = models.ForeignKey(
+        CampaignSite, on_delete=models.CASCADE, related_name="page_sources"
+    )
     applied_revision = models.ForeignKey(
-        "wagtailcore.Revision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "wagtailcore.Revision",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The template revision last written into the page.",
     )
     applied_fingerprint = models.CharField(max_length=64, blank=True)
@@ -131,8 +178,13 @@ class PageSource(models.Model):
         verbose_name = _("page source")
         verbose_name_plural = _("page sources")
         constraints = [
-            models.UniqueConstraint(fields=["campaign_site", "template_page"], name="pagesource_one_per_site")
+            models.UniqueConstraint(
+                fields=["campaign_site", "template_page"], name="pagesource_one_per_site"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.page_id} ← {self.template_page_id}"
 
 
 class SyncRun(models.Model):
@@ -150,14 +202,22 @@ class SyncRun(models.Model):
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     template_page = models.ForeignKey(
-        "wagtailcore.Page", verbose_name=_("template page"), null=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailcore.Page",
+        verbose_name=_("template page"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     template_revision = models.ForeignKey(
         "wagtailcore.Revision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     page_title = models.CharField(_("page"), max_length=255)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     updated = models.PositiveIntegerField(_("updated"), default=0)
@@ -185,11 +245,17 @@ class SyncConflict(models.Model):
         KEPT = "kept", _("Local version kept")
 
     source = models.ForeignKey(PageSource, on_delete=models.CASCADE, related_name="conflicts")
-    template_revision = models.ForeignKey("wagtailcore.Revision", on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    template_revision = models.ForeignKey(
+        "wagtailcore.Revision", on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("page to review")
@@ -197,9 +263,14 @@ class SyncConflict(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source"], condition=models.Q(status="pending"), name="syncconflict_one_pending"
+                fields=["source"],
+                condition=models.Q(status="pending"),
+                name="syncconflict_one_pending",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.get_status_display()})"
 
 
 class BulkCloneJob(models.Model):
@@ -210,13 +281,19 @@ class BulkCloneJob(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
 
-    template = models.ForeignKey(CampaignSite, verbose_name=_("template site"), on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(
+        CampaignSite, verbose_name=_("template site"), on_delete=models.PROTECT, related_name="+"
+    )
     publish = models.BooleanField(_("publish the sites"), default=True)
     file_name = models.CharField(_("file"), max_length=255, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
 
     class Meta:
         verbose_name = _("bulk clone")
@@ -227,7 +304,11 @@ class BulkCloneJob(models.Model):
         return self.file_name or f"#{self.pk}"
 
     def counts(self) -> dict[str, int]:
-        rows = dict(self.rows.values_list("status").annotate(n=models.Count("pk")).values_list("status", "n"))
+        rows = dict(
+            self.rows.values_list("status")
+            .annotate(n=models.Count("pk"))
+            .values_list("status", "n")
+        )
         total = sum(rows.values())
         return {
             "total": total,
@@ -246,12 +327,21 @@ class BulkCloneRow(models.Model):
     job = models.ForeignKey(BulkCloneJob, on_delete=models.CASCADE, related_name="rows")
     line = models.PositiveIntegerField(_("line"))
     data = models.JSONField(_("row"), default=dict)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     message = models.TextField(_("message"), blank=True)
-    site = models.ForeignKey("wagtailcore.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    site = models.ForeignKey(
+        "wagtailcore.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("bulk clone row")
         verbose_name_plural = _("bulk clone rows")
         ordering = ["job", "line"]
-        constraints = [models.UniqueConstraint(fields=["job", "line"], name="bulkclonerow_unique_line")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "line"], name="bulkclonerow_unique_line")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.line}"

@@ -50,7 +50,9 @@ class SiteIdentity(BaseSiteSetting):
         max_length=10,
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
-        help_text=_("The language of the site's buttons and labels, whatever the visitor's browser."),
+        help_text=_(
+            "The language of the site's buttons and labels, whatever the visitor's browser."
+        ),
     )
     logo = models.ForeignKey(
         "wagtailimages.Image",
@@ -99,7 +101,9 @@ class SiteIdentity(BaseSiteSetting):
         help_text=_("Who decides what is done with supporters' data. Defaults to the publisher."),
     )
     privacy_contact = models.EmailField(
-        _("privacy contact"), blank=True, help_text=_("Where people send access or erasure requests.")
+        _("privacy contact"),
+        blank=True,
+        help_text=_("Where people send access or erasure requests."),
     )
 
     edit_handler = TabbedInterface(
@@ -129,7 +133,16 @@ class SiteIdentity(BaseSiteSetting):
             ObjectList(
                 [
                     FieldPanel(f"{name}_url")
-                    for name in ("facebook", "instagram", "x", "bluesky", "mastodon", "tiktok", "youtube", "linkedin")
+                    for name in (
+                        "facebook",
+                        "instagram",
+                        "x",
+                        "bluesky",
+                        "mastodon",
+                        "tiktok",
+                        "youtube",
+                        "linkedin",
+                    )
                 ],
                 heading=_("Social networks"),
             ),  # fmt: skip

@@ -27,13 +27,26 @@ OPTIONAL = (
 )  # fmt: skip
 # French headings accepted too, so a file typed by a French team works as is.
 ALIASES = {
-    "nom": "name", "candidat": "name", "candidate_name": "name", "hote": "hostname", "hôte": "hostname",
-    "domaine": "hostname", "slug": "campaign_slug", "theme": "theme", "thème": "theme",
-    "communes": "commune_codes", "code_commune": "commune_codes", "codes_communes": "commune_codes",
-    "commune": "commune_name", "nom_commune": "commune_name", "circonscription": "circonscription_code",
-    "nom_circonscription": "circonscription_name", "email": "contact_email", "parti": "party_name",
-    "couleur_principale": "primary_colour", "couleur_secondaire": "secondary_colour",
-}  # fmt: skip
+    "nom": "name",
+    "candidat": "name",
+    "candidate_name": "name",
+    "hote": "hostname",
+    "hôte": "hostname",
+    "domaine": "hostname",
+    "slug": "campaign_slug",
+    "thème": "theme",
+    "communes": "commune_codes",
+    "code_commune": "commune_codes",
+    "codes_communes": "commune_codes",
+    "commune": "commune_name",
+    "nom_commune": "commune_name",
+    "circonscription": "circonscription_code",
+    "nom_circonscription": "circonscription_name",
+    "email": "contact_email",
+    "parti": "party_name",
+    "couleur_principale": "primary_colour",
+    "couleur_secondaire": "secondary_colour",
+}
 
 
 class BulkCloneFileError(ValueError):
@@ -69,14 +82,20 @@ def parse_candidates(raw: bytes) -> list[dict[str, str]]:
         columns.append(key)
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        raise BulkCloneFileError(_("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)})
+        raise BulkCloneFileError(
+            _("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)}
+        )
     rows = []
     for values in reader:
         if not any(v.strip() for v in values):
             continue
         if len(values) > len(columns):
-            raise BulkCloneFileError(_("Line %(line)s has more values than columns.") % {"line": reader.line_num})
-        rows.append({key: value.strip() for key, value in zip(columns, values, strict=False) if key})
+            raise BulkCloneFileError(
+                _("Line %(line)s has more values than columns.") % {"line": reader.line_num}
+            )
+        rows.append(
+            {key: value.strip() for key, value in zip(columns, values, strict=False) if key}
+        )
     if not rows:
         raise BulkCloneFileError(_("The file has no candidate rows."))
     if len(rows) > MAX_ROWS:
@@ -98,7 +117,13 @@ def start_bulk_clone(
     BulkCloneRow.objects.bulk_create(
         [BulkCloneRow(job=job, line=index, data=row) for index, row in enumerate(rows, start=2)]
     )
-    record_event("site.bulk_clone", actor=actor, campaign=template.campaign, target=job, data={"rows": len(rows)})
+    record_event(
+        "site.bulk_clone",
+        actor=actor,
+        campaign=template.campaign,
+        target=job,
+        data={"rows": len(rows)},
+    )
     from sites.tasks import bulk_clone_sites
 
     transaction.on_commit(lambda: bulk_clone_sites.delay(job.pk))
@@ -115,7 +140,9 @@ def _row_arguments(data: dict[str, str]) -> dict[str, Any]:
         "port": int(port),
         "campaign_slug": data.get("campaign_slug", ""),
         "theme": data.get("theme", ""),
-        "commune_codes": [c.upper() for c in re.split(r"[\s,;|]+", data.get("commune_codes", "")) if c],
+        "commune_codes": [
+            c.upper() for c in re.split(r"[\s,;|]+", data.get("commune_codes", "")) if c
+        ],
         "commune_name": data.get("commune_name", ""),
         "circonscription_code": data.get("circonscription_code", ""),
         "circonscription_name": data.get("circonscription_name", ""),
@@ -133,12 +160,17 @@ def run_bulk_clone(job: BulkCloneJob) -> BulkCloneJob:
     for row in job.rows.filter(status=BulkCloneRow.Status.PENDING).order_by("line"):
         try:
             with transaction.atomic():
-                result = clone_site(actor=actor, template=job.template, publish=job.publish, **_row_arguments(row.data))
+                result = clone_site(
+                    actor=actor,
+                    template=job.template,
+                    publish=job.publish,
+                    **_row_arguments(row.data),
+                )
                 row.status, row.site, row.message = BulkCloneRow.Status.OK, result.site, ""
                 row.save(update_fields=["status", "site", "message"])
         except (CloneError, ValidationError, ValueError) as error:
             _fail(row, _describe(error))
-        except Exception as error:  # noqa: BLE001  (a failed row must not stop the others)
+        except Exception as error:
             logger.exception("Bulk clone row %s failed", row.pk)
             _fail(row, str(error))
     job.status = BulkCloneJob.Status.DONE
@@ -149,7 +181,11 @@ def run_bulk_clone(job: BulkCloneJob) -> BulkCloneJob:
 
 def _describe(error: Exception) -> str:
     if isinstance(error, ValidationError):
-        return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items()) if hasattr(error, "error_dict") else " ".join(error.messages)
+        return (
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+            if hasattr(error, "error_dict")
+            else " ".join(error.messages)
+        )
     return str(error)
 
 

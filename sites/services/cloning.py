@@ -39,10 +39,12 @@ from cocarde.audit.services import record_event
 from cocarde.tenancy.models import Campaign
 from cocarde.tenancy.services import create_campaign
 from sites.models import CampaignSite, PageSource, SiteIdentity, SiteNavigation
-from sites.placeholders import MissingPlaceholderValue, Substitution, circonscription_label
 from sites.permissions import grant_site_editing
+from sites.placeholders import MissingPlaceholderValue, Substitution, circonscription_label
 
-HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 PAGE_LINK = re.compile(r"<a\b[^>]*>")
 PAGE_LINK_ID = re.compile(r'\bid="(\d+)"')
 
@@ -114,14 +116,18 @@ def _rewrite_html(value: str, sub: Substitution, refs: PageRefs | None) -> str:
     return value
 
 
-def _walk_block(block: wagtail_blocks.Block, value: Any, sub: Substitution, refs: PageRefs | None) -> Any:
+def _walk_block(
+    block: wagtail_blocks.Block, value: Any, sub: Substitution, refs: PageRefs | None
+) -> Any:
     if isinstance(block, wagtail_blocks.StreamBlock):
         return _walk_stream(block, value, sub, refs)
     if isinstance(block, wagtail_blocks.StructBlock):
         if not isinstance(value, dict):
             return value
         return {
-            name: _walk_block(block.child_blocks[name], item, sub, refs) if name in block.child_blocks else item
+            name: _walk_block(block.child_blocks[name], item, sub, refs)
+            if name in block.child_blocks
+            else item
             for name, item in value.items()
         }
     if isinstance(block, wagtail_blocks.ListBlock):
@@ -130,7 +136,9 @@ def _walk_block(block: wagtail_blocks.Block, value: Any, sub: Substitution, refs
         result = []
         for item in value:
             if isinstance(item, dict) and item.get("type") == "item" and "value" in item:
-                result.append({**item, "value": _walk_block(block.child_block, item["value"], sub, refs)})
+                result.append(
+                    {**item, "value": _walk_block(block.child_block, item["value"], sub, refs)}
+                )
             else:
                 result.append(_walk_block(block.child_block, item, sub, refs))
         return result
@@ -143,7 +151,9 @@ def _walk_block(block: wagtail_blocks.Block, value: Any, sub: Substitution, refs
     return value
 
 
-def _walk_stream(block: wagtail_blocks.StreamBlock, raw: Any, sub: Substitution, refs: PageRefs | None) -> Any:
+def _walk_stream(
+    block: wagtail_blocks.StreamBlock, raw: Any, sub: Substitution, refs: PageRefs | None
+) -> Any:
     if not isinstance(raw, list):
         return raw
     out = []
@@ -165,17 +175,22 @@ def stream_raw(value: Any) -> list[dict[str, Any]]:
     return list(value.get_prep_value())
 
 
-def transform_instance(obj: models.Model, names: Iterable[str], sub: Substitution, refs: PageRefs | None) -> None:
+def transform_instance(
+    obj: models.Model, names: Iterable[str], sub: Substitution, refs: PageRefs | None
+) -> None:
     """Substitute placeholders and rewrite page references in the given fields, in place."""
     for name in names:
-        model_field = obj._meta.get_field(name)
+        model_field: Any = obj._meta.get_field(name)
         value = getattr(obj, model_field.attname)
         if isinstance(model_field, StreamField):
             setattr(obj, name, _walk_stream(model_field.stream_block, stream_raw(value), sub, refs))
         elif isinstance(model_field, RichTextField):
             if value:
                 setattr(obj, name, _rewrite_html(value, sub, refs))
-        elif isinstance(model_field, (models.CharField, models.TextField)) and not model_field.choices:
+        elif (
+            isinstance(model_field, (models.CharField, models.TextField))
+            and not model_field.choices
+        ):
             if isinstance(value, str) and value:
                 if isinstance(model_field, models.SlugField):
                     setattr(obj, name, sub.slug(value))
@@ -247,8 +262,15 @@ def check_lengths(obj: models.Model) -> None:
             if isinstance(value, str) and len(value) > model_field.max_length:
                 raise CloneError(
                     "placeholders",
-                    _("after substitution, %(field)s of “%(page)s” is longer than %(max)s characters")
-                    % {"field": model_field.name, "page": getattr(obj, "title", obj), "max": model_field.max_length},
+                    _(
+                        "after substitution, %(field)s of “%(page)s” is longer than "
+                        "%(max)s characters"
+                    )
+                    % {
+                        "field": model_field.name,
+                        "page": getattr(obj, "title", obj),
+                        "max": model_field.max_length,
+                    },
                 )
 
 
@@ -299,17 +321,13 @@ def reserve_page_ids(count: int) -> list[int]:
     table = Page._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",  # noqa: S608
-                [count],
-            )
+            sql = f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)"  # noqa: S608,E501
+            cursor.execute(sql, [count])
             return [row[0] for row in cursor.fetchall()]
         # SQLite (embedded mode): one writer at a time, inside this transaction.
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
         (start,) = cursor.fetchone()
-        cursor.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name = %s", [table]
-        )
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
         row = cursor.fetchone()
         start = max(start, row[0] if row else 0)
         ids = list(range(start + 1, start + count + 1))
@@ -369,7 +387,9 @@ def copy_tree(
             parent_template = by_path[page.path[: -Page.steplen]]
             index = children_seen.get(parent_template.pk, 0) + 1
             children_seen[parent_template.pk] = index
-            new_paths[page.pk] = Page._get_path(new_paths[parent_template.pk], page.depth + depth_offset, index)
+            new_paths[page.pk] = Page._get_path(
+                new_paths[parent_template.pk], page.depth + depth_offset, index
+            )
             parent_url = new_url_paths[parent_template.pk]
         else:
             parent_url = parent.url_path
@@ -379,7 +399,9 @@ def copy_tree(
             page_copy.slug = top_slug
         try:
             validate_slug(page_copy.slug) if not page_copy.slug.isascii() else None
-        except ValidationError as error:  # pragma: no cover - unicode slugs are validated by Wagtail
+        except (
+            ValidationError
+        ) as error:  # pragma: no cover - unicode slugs are validated by Wagtail
             raise CloneError("slug", str(error)) from error
         if "__" in page_copy.slug:
             page_copy.slug = slugify(page_copy.slug.replace("__", "-")) or page_copy.slug
@@ -431,7 +453,9 @@ def copy_tree(
         copy.latest_revision = revision
         copy.live_revision = revision if copy.live else None
     Page.objects.bulk_update(copies, ["latest_revision", "live_revision"], batch_size=500)
-    return TreeCopy(copies, sources, {copy.pk: rev for copy, rev in zip(copies, revisions, strict=True)})
+    return TreeCopy(
+        copies, sources, {copy.pk: rev for copy, rev in zip(copies, revisions, strict=True)}
+    )
 
 
 def _parent_id(page: Page, pages: list[Page]) -> int:
@@ -446,7 +470,9 @@ def template_tree(root: Page) -> list[Page]:
     return list(Page.objects.descendant_of(root, inclusive=True).order_by("path").specific())
 
 
-def missing_placeholders(template_pages: list[Page], values: dict[str, str]) -> dict[str, list[str]]:
+def missing_placeholders(
+    template_pages: list[Page], values: dict[str, str]
+) -> dict[str, list[str]]:
     """Placeholder name -> titles of template pages that use it but have no value."""
     missing: dict[str, list[str]] = {}
     for page in template_pages:
@@ -462,13 +488,19 @@ def missing_placeholders(template_pages: list[Page], values: dict[str, str]) -> 
 # --- Settings ----------------------------------------------------------------------------------
 
 
-def copy_settings(template_site: Site, site: Site, sub: Substitution, refs: PageRefs, overrides: dict[str, Any]) -> None:
+def copy_settings(
+    template_site: Site, site: Site, sub: Substitution, refs: PageRefs, overrides: dict[str, Any]
+) -> None:
     identity = SiteIdentity.for_site(template_site)
     identity.pk = None
     identity.site = site
     transform_instance(
         identity,
-        [f.name for f in SiteIdentity._meta.concrete_fields if isinstance(f, (models.CharField, models.TextField)) and not f.choices],
+        [
+            f.name
+            for f in SiteIdentity._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.TextField)) and not f.choices
+        ],
         sub,
         refs,
     )
@@ -486,7 +518,10 @@ def copy_settings(template_site: Site, site: Site, sub: Substitution, refs: Page
     navigation.pk = None
     navigation.site = site
     transform_instance(
-        navigation, ["main_menu", "footer_menu", "footer_text", "header_button_label", "header_button_page"], sub, refs
+        navigation,
+        ["main_menu", "footer_menu", "footer_text", "header_button_label", "header_button_page"],
+        sub,
+        refs,
     )
     navigation.save()
 
@@ -497,9 +532,16 @@ def copy_settings(template_site: Site, site: Site, sub: Substitution, refs: Page
 def _clean_hostname(hostname: str, port: int) -> str:
     hostname = (hostname or "").strip().lower().rstrip(".")
     if not HOSTNAME.match(hostname):
-        raise CloneError("hostname", _("“%(value)s” is not a valid host name (e.g. dupont.example.fr).") % {"value": hostname})
+        raise CloneError(
+            "hostname",
+            _("“%(value)s” is not a valid host name (e.g. dupont.example.fr).")
+            % {"value": hostname},
+        )
     if Site.objects.filter(hostname=hostname, port=port).exists():
-        raise CloneError("hostname", _("a site already answers on %(host)s:%(port)s.") % {"host": hostname, "port": port})
+        raise CloneError(
+            "hostname",
+            _("a site already answers on %(host)s:%(port)s.") % {"host": hostname, "port": port},
+        )
     return hostname
 
 
@@ -531,13 +573,17 @@ def clone_site(
     if not candidate_name:
         raise CloneError("name", _("the candidate's name is required."))
     if not template.is_template:
-        raise CloneError("template", _("%(host)s is not a template site.") % {"host": template.site.hostname})
+        raise CloneError(
+            "template", _("%(host)s is not a template site.") % {"host": template.site.hostname}
+        )
     hostname = _clean_hostname(hostname, port)
     slug = campaign_slug.strip() or slugify(candidate_name)
     if not slug:
         raise CloneError("campaign_slug", _("cannot make a slug from the name; give one."))
     if Campaign.objects.filter(slug=slug).exists():
-        raise CloneError("campaign_slug", _("the campaign “%(slug)s” already exists.") % {"slug": slug})
+        raise CloneError(
+            "campaign_slug", _("the campaign “%(slug)s” already exists.") % {"slug": slug}
+        )
     if theme and get_theme(theme) is None:
         raise CloneError("theme", _("unknown theme “%(theme)s”.") % {"theme": theme})
 
@@ -556,8 +602,13 @@ def clone_site(
     pages = template_tree(template.site.root_page)
     missing = missing_placeholders(pages, values)
     if missing:
-        details = "; ".join(f"{{{{ {name} }}}} ({', '.join(titles[:3])})" for name, titles in sorted(missing.items()))
-        raise CloneError("placeholders", _("the template needs values for %(details)s.") % {"details": details})
+        details = "; ".join(
+            f"{{{{ {name} }}}} ({', '.join(titles[:3])})"
+            for name, titles in sorted(missing.items())
+        )
+        raise CloneError(
+            "placeholders", _("the template needs values for %(details)s.") % {"details": details}
+        )
 
     try:
         campaign = create_campaign(
@@ -593,7 +644,9 @@ def clone_site(
     if sub.missing:  # pragma: no cover - checked above, kept as a guard
         raise MissingPlaceholderValue(sub.missing)
     home = tree.pages[0]
-    site = Site.objects.create(hostname=hostname, port=port, site_name=candidate_name, root_page=home)
+    site = Site.objects.create(
+        hostname=hostname, port=port, site_name=candidate_name, root_page=home
+    )
 
     if theme and theme != template_identity.theme:
         # A different theme brings its own colours unless the caller chose some.
@@ -633,7 +686,9 @@ def clone_site(
         editors_group=group,
         collection=collection,
     )
-    template_revisions = dict(Page.objects.filter(pk__in=[p.pk for p in pages]).values_list("pk", "live_revision_id"))
+    template_revisions = dict(
+        Page.objects.filter(pk__in=[p.pk for p in pages]).values_list("pk", "live_revision_id")
+    )
     PageSource.objects.bulk_create(
         [
             PageSource(
@@ -641,7 +696,9 @@ def clone_site(
                 template_page_id=tree.sources[copy.pk],
                 campaign_site=campaign_site,
                 applied_revision_id=template_revisions.get(tree.sources[copy.pk]),
-                applied_fingerprint=content_fingerprint(type(copy), tree.revisions[copy.pk].content),
+                applied_fingerprint=content_fingerprint(
+                    type(copy), tree.revisions[copy.pk].content
+                ),
             )
             for copy in tree.pages
         ]
@@ -651,9 +708,16 @@ def clone_site(
         actor=actor,
         campaign=campaign,
         target=site,
-        data={"template": template.site.hostname, "hostname": hostname, "pages": len(tree.pages), "published": publish},
+        data={
+            "template": template.site.hostname,
+            "hostname": hostname,
+            "pages": len(tree.pages),
+            "published": publish,
+        },
     )
-    return CloneResult(site=site, campaign=campaign, campaign_site=campaign_site, page_count=len(tree.pages))
+    return CloneResult(
+        site=site, campaign=campaign, campaign_site=campaign_site, page_count=len(tree.pages)
+    )
 
 
 def _free_root_slug(slug: str) -> str:

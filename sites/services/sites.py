@@ -29,7 +29,11 @@ def create_site(
     """A Wagtail site on `home`, owned by `campaign`, with its editors group, media collection
     and settings prefilled from the campaign's legal details."""
     site = Site.objects.create(
-        hostname=hostname, port=port, site_name=campaign.name, root_page=home, is_default_site=is_default_site
+        hostname=hostname,
+        port=port,
+        site_name=campaign.name,
+        root_page=home,
+        is_default_site=is_default_site,
     )
     collection = Collection.get_first_root_node().add_child(name=f"{campaign.name} ({hostname})")
     group = Group.objects.create(name=f"Site editors · {hostname}:{port}")
@@ -50,7 +54,17 @@ def create_site(
     SiteIdentity.objects.create(site=site, **values)
     SiteNavigation.objects.get_or_create(site=site)
     link = CampaignSite.objects.create(
-        site=site, campaign=campaign, is_template=is_template, editors_group=group, collection=collection
+        site=site,
+        campaign=campaign,
+        is_template=is_template,
+        editors_group=group,
+        collection=collection,
     )
-    record_event("site.create", actor=actor, campaign=campaign, target=site, data={"hostname": hostname, "template": is_template})
+    record_event(
+        "site.create",
+        actor=actor,
+        campaign=campaign,
+        target=site,
+        data={"hostname": hostname, "template": is_template},
+    )
     return link

@@ -41,7 +41,11 @@ class SyncError(ValueError):
 
 def template_site_of(page: Page) -> CampaignSite | None:
     home_path = page.path[: 2 * Page.steplen]
-    return CampaignSite.objects.filter(is_template=True, site__root_page__path=home_path).select_related("site").first()
+    return (
+        CampaignSite.objects.filter(is_template=True, site__root_page__path=home_path)
+        .select_related("site")
+        .first()
+    )
 
 
 # --- Marking pages -----------------------------------------------------------------------------
@@ -53,13 +57,17 @@ def mark_synchronised(page: Page, *, actor: Any, synchronised: bool = True) -> b
         raise SyncError(_("Only pages of a template site can be synchronised."))
     if synchronised:
         _marker, created = SynchronisedPage.objects.get_or_create(
-            page=page, defaults={"marked_by": actor if getattr(actor, "is_authenticated", False) else None}
+            page=page,
+            defaults={"marked_by": actor if getattr(actor, "is_authenticated", False) else None},
         )
     else:
         created = bool(SynchronisedPage.objects.filter(page=page).delete()[0])
     if created:
         record_event(
-            "site.sync_mark" if synchronised else "site.sync_unmark", actor=actor, target=page, data={"title": page.title}
+            "site.sync_mark" if synchronised else "site.sync_unmark",
+            actor=actor,
+            target=page,
+            data={"title": page.title},
         )
     return created
 
@@ -119,7 +127,9 @@ def proposed_version(source: PageSource, template_revision: Revision) -> Page:
     values = source.campaign_site.placeholder_values
     refs = PageRefs(
         mapping=dict(
-            PageSource.objects.filter(campaign_site_id=source.campaign_site_id).values_list("template_page_id", "page_id")
+            PageSource.objects.filter(campaign_site_id=source.campaign_site_id).values_list(
+                "template_page_id", "page_id"
+            )
         )
     )
     sub = Substitution(values)
@@ -129,7 +139,9 @@ def proposed_version(source: PageSource, template_revision: Revision) -> Page:
     return clone
 
 
-def apply_template_version(source: PageSource, template_revision: Revision, *, actor: Any) -> Revision:
+def apply_template_version(
+    source: PageSource, template_revision: Revision, *, actor: Any
+) -> Revision:
     clone = proposed_version(source, template_revision)
     user = actor if getattr(actor, "is_authenticated", False) else None
     revision = clone.save_revision(user=user, changed=True, log_action=True, clean=False)
@@ -147,7 +159,9 @@ def sync_clone_page(source: PageSource, template_revision: Revision, *, actor: A
         return "skipped"  # already applied: a retried task changes nothing
     Page.objects.select_for_update().filter(pk=source.page_id).first()
     if clone_page_edited(source):
-        conflict = SyncConflict.objects.filter(source=source, status=SyncConflict.Status.PENDING).first()
+        conflict = SyncConflict.objects.filter(
+            source=source, status=SyncConflict.Status.PENDING
+        ).first()
         if conflict is None:
             SyncConflict.objects.create(source=source, template_revision=template_revision)
         else:
@@ -172,14 +186,21 @@ def run_sync(run: SyncRun) -> SyncRun:
     for source in sources.order_by("campaign_site__site__hostname"):
         try:
             with transaction.atomic():
-                outcome = sync_clone_page(source, revision, actor=run.actor) if revision else "failed"
+                outcome = (
+                    sync_clone_page(source, revision, actor=run.actor) if revision else "failed"
+                )
             message = ""
-        except Exception as error:  # noqa: BLE001  (one clone's failure must not stop the others)
+        except Exception as error:
             logger.exception("Sync of page %s failed", source.page_id)
             outcome, message = "failed", str(error)
         counts[outcome] += 1
         report.append(
-            {"hostname": source.campaign_site.site.hostname, "page_id": source.page_id, "outcome": outcome, "message": message}
+            {
+                "hostname": source.campaign_site.site.hostname,
+                "page_id": source.page_id,
+                "outcome": outcome,
+                "message": message,
+            }
         )
     run.updated, run.conflicts, run.skipped, run.failed = (
         counts["updated"], counts["conflict"], counts["skipped"], counts["failed"],
@@ -196,7 +217,11 @@ def run_sync(run: SyncRun) -> SyncRun:
 
 @transaction.atomic
 def accept_national_version(conflict: SyncConflict, *, actor: Any) -> SyncConflict:
-    conflict = SyncConflict.objects.select_for_update().select_related("source__campaign_site").get(pk=conflict.pk)
+    conflict = (
+        SyncConflict.objects.select_for_update()
+        .select_related("source__campaign_site")
+        .get(pk=conflict.pk)
+    )
     if conflict.status != SyncConflict.Status.PENDING:
         return conflict
     apply_template_version(conflict.source, conflict.template_revision, actor=actor)
@@ -243,7 +268,9 @@ def push_page_to_clones(page: Page, *, actor: Any) -> SyncRun:
         page_title=page.title[:255],
         actor=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    record_event("site.sync_push", actor=actor, target=page, data={"title": page.title, "run": run.pk})
+    record_event(
+        "site.sync_push", actor=actor, target=page, data={"title": page.title, "run": run.pk}
+    )
     from sites.tasks import bulk_push_pages
 
     transaction.on_commit(lambda: bulk_push_pages.delay(run.pk))
@@ -254,16 +281,27 @@ def push_to_clone(page: Page, clone: CampaignSite, *, actor: Any) -> str:
     if PageSource.objects.filter(campaign_site=clone, template_page=page).exists():
         return "skipped"
     parent_source = (
-        PageSource.objects.filter(campaign_site=clone, template_page_id=page.get_parent().pk).select_related("page").first()
+        PageSource.objects.filter(campaign_site=clone, template_page_id=page.get_parent().pk)
+        .select_related("page")
+        .first()
     )
     if parent_source is None:
-        raise SyncError(_("the clone has no copy of the parent page “%(title)s”.") % {"title": page.get_parent().title})
+        raise SyncError(
+            _("the clone has no copy of the parent page “%(title)s”.")
+            % {"title": page.get_parent().title}
+        )
     sub = Substitution(clone.placeholder_values)
     wanted_slug = sub.slug(page.slug)
     if parent_source.page.get_children().filter(slug=wanted_slug).exists():
-        raise SyncError(_("the clone already has a page at “%(slug)s” there.") % {"slug": wanted_slug})
+        raise SyncError(
+            _("the clone already has a page at “%(slug)s” there.") % {"slug": wanted_slug}
+        )
     refs = PageRefs(
-        mapping=dict(PageSource.objects.filter(campaign_site=clone).values_list("template_page_id", "page_id"))
+        mapping=dict(
+            PageSource.objects.filter(campaign_site=clone).values_list(
+                "template_page_id", "page_id"
+            )
+        )
     )
     pages = template_tree(page)
     tree = copy_tree(
@@ -276,7 +314,9 @@ def push_to_clone(page: Page, clone: CampaignSite, *, actor: Any) -> str:
     )
     if sub.missing:
         raise CloneError("placeholders", ", ".join(sorted(sub.missing)))
-    revisions = dict(Page.objects.filter(pk__in=[p.pk for p in pages]).values_list("pk", "live_revision_id"))
+    revisions = dict(
+        Page.objects.filter(pk__in=[p.pk for p in pages]).values_list("pk", "live_revision_id")
+    )
     PageSource.objects.bulk_create(
         [
             PageSource(
@@ -284,7 +324,9 @@ def push_to_clone(page: Page, clone: CampaignSite, *, actor: Any) -> str:
                 template_page_id=tree.sources[copy.pk],
                 campaign_site=clone,
                 applied_revision_id=revisions.get(tree.sources[copy.pk]),
-                applied_fingerprint=content_fingerprint(type(copy), tree.revisions[copy.pk].content),
+                applied_fingerprint=content_fingerprint(
+                    type(copy), tree.revisions[copy.pk].content
+                ),
             )
             for copy in tree.pages
         ]
@@ -304,8 +346,13 @@ def run_push(run: SyncRun) -> SyncRun:
     template = template_site_of(page) if page else None
     report: list[dict[str, Any]] = []
     counts = {"pushed": 0, "skipped": 0, "failed": 0}
-    clones = CampaignSite.objects.filter(template=template).select_related("site") if template else []
+    clones = (
+        CampaignSite.objects.filter(template=template).select_related("site")
+        if page is not None and template is not None
+        else []
+    )
     for clone in clones:
+        assert page is not None
         try:
             with transaction.atomic():
                 outcome = push_to_clone(page, clone, actor=run.actor)

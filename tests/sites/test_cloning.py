@@ -69,7 +69,9 @@ def test_page_references_point_at_the_clone_and_images_are_shared(template_site,
     home = result.site.root_page.specific
     template_home = template_site.site.root_page.specific
 
-    assert isinstance(home.hero_cta_page.specific, SignupPage) and home.hero_cta_page_id in cloned_ids
+    assert (
+        isinstance(home.hero_cta_page.specific, SignupPage) and home.hero_cta_page_id in cloned_ids
+    )
     choosers = [block.value["page"] for block in home.body if block.block_type == "call_to_action"]
     assert choosers and all(page.pk in cloned_ids for page in choosers)
     signup = next(p for p in tree(result.site.root_page) if isinstance(p, SignupPage))
@@ -122,11 +124,21 @@ def test_clone_as_draft_keeps_every_page_unpublished(clone):
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(clone, changes, field):
-    before = (Page.objects.count(), Site.objects.count(), Campaign.objects.count(), Revision.objects.count())
+    before = (
+        Page.objects.count(),
+        Site.objects.count(),
+        Campaign.objects.count(),
+        Revision.objects.count(),
+    )
     with pytest.raises(CloneError) as error:
         clone(**{"commune_name": "", **changes})
     assert error.value.field == field
-    after = (Page.objects.count(), Site.objects.count(), Campaign.objects.count(), Revision.objects.count())
+    after = (
+        Page.objects.count(),
+        Site.objects.count(),
+        Campaign.objects.count(),
+        Revision.objects.count(),
+    )
     assert after == before
 
 
@@ -135,7 +147,11 @@ def test_failure_after_pages_were_written_rolls_everything_back(clone):
     # An unreadable colour is refused by the site settings, after the pages were written.
     with pytest.raises(CloneError, match="primary_colour"):
         clone("Marie Dupont", "two.example.org", primary_colour="#777777")
-    assert (Page.objects.count(), Site.objects.count(), Campaign.objects.count()) == (pages, sites, campaigns)
+    assert (Page.objects.count(), Site.objects.count(), Campaign.objects.count()) == (
+        pages,
+        sites,
+        campaigns,
+    )
 
 
 def test_clone_site_command_prints_one_json_line(template_site):
@@ -156,6 +172,22 @@ def test_clone_site_command_prints_one_json_line(template_site):
 
 def test_clone_site_command_rejects_bad_input_clearly(template_site):
     with pytest.raises(CommandError, match="hostname"):
-        call_command("clone_site", "--template", "modele.localhost", "--name", "X Y", "--hostname", "bad host")
+        call_command(
+            "clone_site",
+            "--template",
+            "modele.localhost",
+            "--name",
+            "X Y",
+            "--hostname",
+            "bad host",
+        )
     with pytest.raises(CommandError, match="template"):
-        call_command("clone_site", "--template", "nowhere.example", "--name", "X Y", "--hostname", "x.example.org")
+        call_command(
+            "clone_site",
+            "--template",
+            "nowhere.example",
+            "--name",
+            "X Y",
+            "--hostname",
+            "x.example.org",
+        )

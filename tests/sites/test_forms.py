@@ -26,7 +26,13 @@ def page_of(site, model):
 
 
 def valid(**changes) -> dict[str, str]:
-    data = {"first_name": "Jeanne", "last_name": "Martin", "email": "jeanne@example.org", "postcode": "41000", "consent": "on"}
+    data = {
+        "first_name": "Jeanne",
+        "last_name": "Martin",
+        "email": "jeanne@example.org",
+        "postcode": "41000",
+        "consent": "on",
+    }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -43,7 +49,9 @@ def test_petition_renders_its_form_consent_and_count(site):
 
 def test_invalid_answers_are_refused_with_errors_and_nothing_is_stored(site):
     petition = page_of(site, PetitionPage)
-    response = client_for(site).post(petition.url, valid(email="not-an-email", postcode="??", first_name=""))
+    response = client_for(site).post(
+        petition.url, valid(email="not-an-email", postcode="??", first_name="")
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert 'aria-invalid="true"' in html and "field-error" in html
@@ -56,7 +64,11 @@ def test_valid_answer_is_stored_counted_and_thanked(site):
     response = client.post(petition.url, valid(phone="06 12 34 56 78"))
     assert response.status_code == 302
     submission = FormSubmission.objects.get()
-    assert (submission.first_name, submission.email, submission.postcode) == ("Jeanne", "jeanne@example.org", "41000")
+    assert (submission.first_name, submission.email, submission.postcode) == (
+        "Jeanne",
+        "jeanne@example.org",
+        "41000",
+    )
     assert submission.kind == "petition" and submission.consent_given
     assert submission.consent_text == petition.consent_text
     assert submission.campaign.slug == "marie-dupont"

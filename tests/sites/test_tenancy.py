@@ -33,7 +33,12 @@ def test_staff_edit_their_own_site_pages(two_sites):
 def test_another_campaign_s_pages_answer_404_and_cannot_be_changed(two_sites):
     _marie, karim, staff, client = two_sites
     page = ProgrammePage.objects.descendant_of(karim.site.root_page).get()
-    for url in (f"/admin/pages/{page.pk}/edit/", f"/admin/pages/{page.pk}/", f"/admin/pages/{page.pk}/delete/", f"/admin/pages/{page.pk}/history/"):
+    for url in (
+        f"/admin/pages/{page.pk}/edit/",
+        f"/admin/pages/{page.pk}/",
+        f"/admin/pages/{page.pk}/delete/",
+        f"/admin/pages/{page.pk}/history/",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/admin/pages/{page.pk}/edit/", {"title": "Piraté"}).status_code == 404
     assert not page.permissions_for_user(staff).can_edit()
@@ -43,10 +48,14 @@ def test_another_campaign_s_pages_answer_404_and_cannot_be_changed(two_sites):
 
 def test_page_permissions_list_only_own_site(two_sites):
     marie, karim, staff, _client = two_sites
-    editable = CampaignPagePermissionPolicy().instances_user_has_any_permission_for(staff, {"change"})
+    editable = CampaignPagePermissionPolicy().instances_user_has_any_permission_for(
+        staff, {"change"}
+    )
     assert editable.descendant_of(marie.site.root_page, inclusive=True).count() == 17
     assert not editable.descendant_of(karim.site.root_page, inclusive=True).exists()
-    national_pages = Page.objects.filter(depth=2).exclude(pk__in=[marie.site.root_page_id, karim.site.root_page_id])
+    national_pages = Page.objects.filter(depth=2).exclude(
+        pk__in=[marie.site.root_page_id, karim.site.root_page_id]
+    )
     assert not editable.filter(pk__in=national_pages).exists()
 
 
@@ -55,7 +64,12 @@ def test_site_settings_of_another_campaign_answer_404(two_sites):
     own = client.get(f"/admin/settings/sites/siteidentity/{marie.site.pk}/")
     assert own.status_code == 200 and "Marie Dupont" in own.content.decode()
     assert client.get(f"/admin/settings/sites/siteidentity/{karim.site.pk}/").status_code == 404
-    assert client.post(f"/admin/settings/sites/siteidentity/{karim.site.pk}/", {"candidate_name": "X"}).status_code == 404
+    assert (
+        client.post(
+            f"/admin/settings/sites/siteidentity/{karim.site.pk}/", {"candidate_name": "X"}
+        ).status_code
+        == 404
+    )
     assert SiteIdentity.for_site(karim.site).candidate_name == "Karim Benali"
     # The site switcher of the settings screen offers their own site only.
     assert "karim.example.org" not in own.content.decode()
@@ -63,7 +77,11 @@ def test_site_settings_of_another_campaign_answer_404(two_sites):
 
 def test_only_national_admins_create_sites(two_sites, login, national_admin):
     _marie, _karim, _staff, client = two_sites
-    for url in ("/admin/candidate-sites/new/", "/admin/candidate-sites/bulk/", "/admin/candidate-sites/sync/"):
+    for url in (
+        "/admin/candidate-sites/new/",
+        "/admin/candidate-sites/bulk/",
+        "/admin/candidate-sites/sync/",
+    ):
         assert client.get(url).status_code == 404
     assert client.get("/admin/sites/").status_code in (302, 403, 404)
     admin = login(national_admin)

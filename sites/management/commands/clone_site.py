@@ -22,17 +22,23 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=80)
         parser.add_argument("--campaign-slug", default="")
         parser.add_argument("--theme", default="")
-        parser.add_argument("--commune", action="append", default=[], help="INSEE code; repeat for several")
+        parser.add_argument(
+            "--commune", action="append", default=[], help="INSEE code; repeat for several"
+        )
         parser.add_argument("--commune-name", default="", help="Replaces {{ commune }}")
         parser.add_argument("--circonscription", default="", help="e.g. 41-01")
-        parser.add_argument("--circonscription-name", default="", help="Replaces {{ circonscription }}")
+        parser.add_argument(
+            "--circonscription-name", default="", help="Replaces {{ circonscription }}"
+        )
         parser.add_argument("--contact-email", default="")
         parser.add_argument("--party-name", default="")
         parser.add_argument("--draft", action="store_true", help="Leave every page unpublished")
         parser.add_argument("--actor", default="", help="Email of the user recorded as author")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        template = CampaignSite.objects.filter(site__hostname=options["template"], is_template=True).first()
+        template = CampaignSite.objects.filter(
+            site__hostname=options["template"], is_template=True
+        ).first()
         if template is None:
             raise CommandError(f"--template: no template site answers on {options['template']}")
         actor = User.objects.filter(email=options["actor"]).first() if options["actor"] else None
@@ -54,5 +60,7 @@ class Command(BaseCommand):
                 publish=not options["draft"],
             )
         except CloneError as error:
-            raise CommandError(f"--{error.field.replace('_', '-')}: {str(error).split(': ', 1)[-1]}") from error
+            raise CommandError(
+                f"--{error.field.replace('_', '-')}: {str(error).split(': ', 1)[-1]}"
+            ) from error
         self.stdout.write(json.dumps(result.as_dict()))
