@@ -29,11 +29,12 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from modelcluster.models import ClusterableModel, get_all_child_relations
+from modelcluster.models import ClusterableModel, get_all_child_relations  # noqa: F401
 from wagtail import blocks as wagtail_blocks
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Collection, Page, Revision, Site
+from wagtail.models import Collection, Page, ReferenceIndex, Revision, Site
 from wagtail.models.copying import _copy
+from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from cocarde.audit.services import record_event
 from cocarde.tenancy.models import Campaign
@@ -383,6 +384,9 @@ def copy_tree(
         specific = page.specific
         exclude = [*specific.default_exclude_fields_in_copy, *specific.exclude_fields_in_copy]
         page_copy, _children = _copy(specific, exclude_fields=exclude, update_attrs={})
+        for relation in get_all_child_relations(page_copy):
+            if relation.get_accessor_name() in exclude:  # e.g. comments: a new page has none
+                setattr(page_copy, relation.get_accessor_name(), [])
         if page.pk != top.pk:
             parent_template = by_path[page.path[: -Page.steplen]]
             index = children_seen.get(parent_template.pk, 0) + 1
@@ -426,7 +430,10 @@ def copy_tree(
         page_copy.live_revision = None
         page_copy.latest_revision = None
         # One INSERT per table; Page.save()'s housekeeping is done above (paths, url_path).
-        ClusterableModel.save(page_copy, force_insert=(Page,))
+        # The reference index is written below from the objects in memory, not re-read.
+        with disable_reference_index_auto_update():
+            models.Model.save(page_copy, force_insert=(Page,))
+        _insert_children(page_copy)
         copies.append(page_copy)
         sources[new_id] = page.pk
 
@@ -453,9 +460,23 @@ def copy_tree(
         copy.latest_revision = revision
         copy.live_revision = revision if copy.live else None
     Page.objects.bulk_update(copies, ["latest_revision", "live_revision"], batch_size=500)
+    for copy in copies:
+        ReferenceIndex.create_or_update_for_object(copy)
     return TreeCopy(
         copies, sources, {copy.pk: rev for copy, rev in zip(copies, revisions, strict=True)}
     )
+
+
+def _insert_children(page: Page) -> None:
+    """Write a new page's child objects (form questions...) in one INSERT per relation; a new
+    page has none in the database, so modelcluster's commit (read, diff, delete) is not needed."""
+    for relation in get_all_child_relations(page):
+        children = list(getattr(page, relation.get_accessor_name()).all())
+        if not children:
+            continue
+        for child in children:
+            setattr(child, relation.field.attname, page.pk)
+        relation.related_model._default_manager.bulk_create(children)
 
 
 def _parent_id(page: Page, pages: list[Page]) -> int:
@@ -467,7 +488,24 @@ def _parent_id(page: Page, pages: list[Page]) -> int:
 
 
 def template_tree(root: Page) -> list[Page]:
-    return list(Page.objects.descendant_of(root, inclusive=True).order_by("path").specific())
+    """The pages of a subtree, specific, in path order, with their child objects (form
+    questions, comments) loaded in one query per relation instead of several per page."""
+    pages = list(Page.objects.descendant_of(root, inclusive=True).order_by("path").specific())
+    by_relation: dict[Any, list[Page]] = {}
+    for page in pages:
+        for relation in get_all_child_relations(page):
+            by_relation.setdefault(relation, []).append(page)
+    for relation, owners in by_relation.items():
+        fk = relation.field.attname
+        children: dict[int, list[Any]] = {}
+        for child in relation.related_model._default_manager.filter(
+            **{f"{fk}__in": [p.pk for p in owners]}
+        ):
+            children.setdefault(getattr(child, fk), []).append(child)
+        for page in owners:
+            # In memory only: these template objects are read, never saved.
+            setattr(page, relation.get_accessor_name(), children.get(page.pk, []))
+    return pages
 
 
 def missing_placeholders(
