@@ -35,7 +35,11 @@ def scratch_database() -> Iterator[str]:
         user = db.get("USER") or "postgres"
         password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
         host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-        url = f"postgres://{user}{password}@{host}:{port}/{name}" if connection.vendor == "postgresql" else f"sqlite:///{name}"
+        url = (
+            f"postgres://{user}{password}@{host}:{port}/{name}"
+            if connection.vendor == "postgresql"
+            else f"sqlite:///{name}"
+        )
         yield url
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

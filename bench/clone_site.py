@@ -24,29 +24,50 @@ from _setup import django_setup, scratch_database
 REPEAT = 5
 
 
-def build_template(pages: int):  # noqa: ANN201
+def build_template(pages: int):
     from django.contrib.auth import get_user_model
     from wagtail.models import Page
 
     from cocarde.tenancy.models import Campaign, StaffRole
     from cocarde.tenancy.services import create_campaign, grant_role
-    from sites.models import ArticlePage, ContentPage, HomePage, NewsIndexPage, PetitionPage, ProgrammePage
+    from sites.models import (
+        ArticlePage,
+        ContentPage,
+        HomePage,
+        NewsIndexPage,
+        PetitionPage,
+        ProgrammePage,
+    )
     from sites.services.sites import create_site
 
     admin = get_user_model().objects.create_user("bench@example.org", "bench-password-123")
-    national = create_campaign(actor=None, name="National", slug="national", kind=Campaign.Kind.NATIONAL)
+    national = create_campaign(
+        actor=None, name="National", slug="national", kind=Campaign.Kind.NATIONAL
+    )
     grant_role(admin, national, StaffRole.Role.NATIONAL_ADMIN, actor=None)
 
+    def block(kind: str, value: object) -> dict:
+        return {"type": kind, "value": value, "id": str(uuid.uuid4())}
+
     def body(n: int) -> list[dict]:
+        text = "<p>" + "Texte de campagne de {{ candidate_name }}. " * 20 + "</p>"
+        cta = {"title": "Agir", "text": "", "button_label": "Go", "page": None}
         return [
-            {"type": "heading", "value": {"text": f"Section {n} pour {{{{ territory }}}}", "level": "h2"}, "id": str(uuid.uuid4())},
-            {"type": "paragraph", "value": "<p>" + "Texte de campagne de {{ candidate_name }}. " * 20 + "</p>", "id": str(uuid.uuid4())},
-            {"type": "quote", "value": {"quote": "Une citation de {{ candidate_name }}.", "author": "{{ candidate_name }}", "role": ""}, "id": str(uuid.uuid4())},
-            {"type": "call_to_action", "value": {"title": "Agir", "text": "", "button_label": "Go", "page": None, "link_url": "https://example.org", "style": "primary"}, "id": str(uuid.uuid4())},
-        ]  # fmt: skip
+            block("heading", {"text": f"Section {n} pour {{{{ territory }}}}", "level": "h2"}),
+            block("paragraph", text),
+            block(
+                "quote", {"quote": "Une citation.", "author": "{{ candidate_name }}", "role": ""}
+            ),
+            block("call_to_action", {**cta, "link_url": "https://example.org", "style": "primary"}),
+        ]
 
     root = Page.get_first_root_node()
-    home = HomePage(title="{{ candidate_name }}", slug="template", hero_title="{{ candidate_name }} pour {{ territory }}", body=body(0))
+    home = HomePage(
+        title="{{ candidate_name }}",
+        slug="template",
+        hero_title="{{ candidate_name }} pour {{ territory }}",
+        body=body(0),
+    )
     root.add_child(instance=home)
     created = [home]
     news = NewsIndexPage(title="Actualités", slug="actualites")
@@ -69,14 +90,18 @@ def build_template(pages: int):  # noqa: ANN201
             page.search_description = f"Version {version} – {{{{ candidate_name }}}}"
             revision = page.save_revision(user=admin)
         revision.publish(user=admin)
-    link = create_site(actor=admin, campaign=national, home=home, hostname="template.example.org", is_template=True)
+    link = create_site(
+        actor=admin, campaign=national, home=home, hostname="template.example.org", is_template=True
+    )
     return admin, link
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=40, help="pages in the template (default 40)")
-    parser.add_argument("--sites", type=int, default=200, help="clone this many sites (default 200)")
+    parser.add_argument(
+        "--sites", type=int, default=200, help="clone this many sites (default 200)"
+    )
     args = parser.parse_args()
     django_setup()
 
@@ -97,15 +122,25 @@ def main() -> None:
             nonlocal clones
             clones += 1
             start = time.perf_counter()
-            clone_site(actor=admin, template=template, candidate_name=f"Candidat{clones} Nom", hostname=f"c{clones}.example.org", commune_name=f"Ville {clones}")
+            clone_site(
+                actor=admin,
+                template=template,
+                candidate_name=f"Candidat{clones} Nom",
+                hostname=f"c{clones}.example.org",
+                commune_name=f"Ville {clones}",
+            )
             return time.perf_counter() - start
 
         def wagtail_copy(i: int) -> float:
             start = time.perf_counter()
             Page.objects.get(pk=home.pk).copy(
-                recursive=True, to=root, update_attrs={"slug": f"wagtail-copy-{i}", "title": f"Copie {i}"},
-                copy_revisions=False, keep_live=True, user=admin,
-            )  # fmt: skip
+                recursive=True,
+                to=root,
+                update_attrs={"slug": f"wagtail-copy-{i}", "title": f"Copie {i}"},
+                copy_revisions=False,
+                keep_live=True,
+                user=admin,
+            )
             return time.perf_counter() - start
 
         wagtail_copy(0), clone()  # warm-up: imports, content types, caches
@@ -126,7 +161,9 @@ def main() -> None:
                 {
                     "bench": "clone_site",
                     "pages": pages,
-                    "clone_vs_wagtail_copy": round(clone_time / statistics.median(wagtail_times), 3),
+                    "clone_vs_wagtail_copy": round(
+                        clone_time / statistics.median(wagtail_times), 3
+                    ),
                     "site200_vs_site1": round(statistics.median(last_clone_times) / clone_time, 3),
                     "queries_per_page": round(per_page, 2),
                     "sites": clones,

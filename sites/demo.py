@@ -45,7 +45,7 @@ from sites.models import (
     VolunteerPage,
 )
 from sites.services.cloning import clone_site
-from sites.services.sites import create_site
+from sites.services.sites import create_site, ensure_wagtail_roots
 from territory.models import Election
 
 TEMPLATE_HOST = "modele.localhost"
@@ -309,6 +309,7 @@ def build_template(admin: User, national: Campaign) -> CampaignSite:
 
 @transaction.atomic
 def load(*, stdout: TextIO) -> None:
+    ensure_wagtail_roots()
     admin = User.objects.get(email=ADMIN_EMAIL)
     national = Campaign.objects.get(slug=NATIONAL_SLUG)
     if national.election is None:

@@ -40,3 +40,19 @@ def bulk_clone_sites(job_id: int) -> dict[str, int]:
     if job is None:
         return {}
     return run_bulk_clone(job).counts()
+
+
+@shared_task(name="sites.bulk_index_pages", acks_late=True)
+def bulk_index_pages(pages_by_model: dict[str, list[int]]) -> int:
+    """Add newly cloned pages to the search index, one bulk call per page type."""
+    from django.apps import apps
+    from modelsearch.backends import get_search_backends
+
+    done = 0
+    for label, ids in pages_by_model.items():
+        model = apps.get_model(label)
+        objects = list(model.objects.filter(pk__in=ids))
+        for backend in get_search_backends(with_auto_update=True):
+            backend.add_bulk(model, objects)
+        done += len(objects)
+    return done

@@ -432,11 +432,21 @@ class ActionFormPage(SitePage):
 
         form_class = self.get_form_class()
         if request.method == "POST":
+            from sites.services.forms import too_many_submissions
+
+            if too_many_submissions(self, request):
+                return HttpResponse(
+                    _("Too many answers from your connection; try again in a few minutes."),
+                    status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
             form = form_class(request.POST)
             if form.is_valid():
                 submission = handle_form_submission(self, form.cleaned_data, request=request)
                 token = signing.dumps(submission.pk if submission else 0, salt="sites.thanks")
-                return HttpResponseRedirect(f"{self.url}?{THANKS_PARAM}={quote_plus(token)}")
+                return HttpResponseRedirect(
+                    f"{self.get_url(request)}?{THANKS_PARAM}={quote_plus(token)}"
+                )
         else:
             thanks = request.GET.get(THANKS_PARAM)
             if thanks is not None:

@@ -56,3 +56,21 @@ def submission_from_token(page: ActionFormPage, token: str) -> FormSubmission | 
     except signing.BadSignature:
         return None
     return FormSubmission.objects.filter(pk=pk, page_id=page.pk).first() if pk else None
+
+
+RATE_LIMIT = 20  # answers per page, per connection, per window
+RATE_WINDOW = 10 * 60
+
+
+def too_many_submissions(page: ActionFormPage, request: HttpRequest) -> bool:
+    """A cheap brake on scripted submissions: counts POSTs per IP address and page."""
+    from django.core.cache import cache
+
+    key = f"sites:posts:{page.pk}:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, RATE_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, RATE_WINDOW)
+        count = 1
+    return count > RATE_LIMIT

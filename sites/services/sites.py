@@ -68,3 +68,24 @@ def create_site(
         data={"hostname": hostname, "template": is_template},
     )
     return link
+
+
+def ensure_wagtail_roots() -> None:
+    """The rows Wagtail's migrations create (default locale, root page, root collection).
+
+    A migrated database always has them; a test database flushed by a transactional test
+    does not, so the demo and the test fixtures call this first.
+    """
+    from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Locale
+
+    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+    if not Page.objects.filter(depth=1).exists():
+        Page.add_root(
+            instance=Page(
+                title="Root", slug="root", content_type=ContentType.objects.get_for_model(Page)
+            )
+        )
+    if not Collection.objects.filter(depth=1).exists():
+        Collection.add_root(name="Root")

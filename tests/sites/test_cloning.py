@@ -191,3 +191,12 @@ def test_clone_site_command_rejects_bad_input_clearly(template_site):
             "--hostname",
             "x.example.org",
         )
+
+
+def test_cloned_pages_are_indexed_for_search_after_commit(
+    clone, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = clone("Marie Dupont", "marie.example.org")
+    found = Page.objects.descendant_of(result.site.root_page).search("urgences")
+    assert "Sauvons les urgences de nuit à Blois" in {page.title for page in found}

@@ -106,3 +106,19 @@ def test_a_forged_thank_you_link_shows_no_one_else_s_name(site):
     client.post(petition.url, valid())
     html = client.get(f"{petition.url}?merci=forged").content.decode()
     assert "Jeanne" not in html and "Merci pour votre signature" in html
+
+
+def test_scripted_floods_are_slowed_down(site):
+    petition = page_of(site, PetitionPage)
+    client = client_for(site)
+    statuses = [client.post(petition.url, {"first_name": ""}).status_code for _ in range(21)]
+    assert statuses[:20] == [200] * 20 and statuses[20] == 429
+
+
+def test_public_forms_need_no_csrf_token_but_the_admin_does(site, national_admin, login):
+    petition = page_of(site, PetitionPage)
+    strict = Client(HTTP_HOST=site.hostname, enforce_csrf_checks=True)
+    assert strict.post(petition.url, valid()).status_code == 302
+    admin = Client(enforce_csrf_checks=True)
+    admin.force_login(national_admin, backend="django.contrib.auth.backends.ModelBackend")
+    assert admin.post("/admin/candidate-sites/bulk/", {}).status_code == 403
