@@ -119,8 +119,18 @@ def setup_site(database_url, build_template, clone_site, candidates) -> None:
     from cocarde.tenancy.services import create_campaign, grant_role
 
     admin = get_user_model().objects.create_user("bench@example.org", "bench-password-123")
+    import datetime as dt
+
+    from territory.models import Election, ElectionRound
+
+    election = Election.objects.create(kind="legislatives", name="Législatives 2027", year=2027)
+    ElectionRound.objects.create(election=election, number=1, date=dt.date(2027, 6, 13))
     national = create_campaign(
-        actor=None, name="Parti Cocarde", slug="national", kind=Campaign.Kind.NATIONAL
+        actor=None,
+        name="Parti Cocarde",
+        slug="national",
+        kind=Campaign.Kind.NATIONAL,
+        election=election,
     )
     grant_role(admin, national, StaffRole.Role.NATIONAL_ADMIN, actor=None)
     template = build_template(admin, national)
@@ -154,7 +164,7 @@ def check_cache(port: int) -> None:
         or response.getheader("X-Cocarde-Cache") != "hit"
     ):
         raise SystemExit(
-            f"the candidate's home page is not served from the cache ({response.status})"
+            f"the home page is not served from the cache ({response.status} {response.getheaders()} {'Marie' in body})"
         )
 
 

@@ -28,6 +28,8 @@ def create_site(
 ) -> CampaignSite:
     """A Wagtail site on `home`, owned by `campaign`, with its editors group, media collection
     and settings prefilled from the campaign's legal details."""
+    if is_default_site:  # Wagtail expects one default site; two make host matching fail
+        Site.objects.filter(is_default_site=True).update(is_default_site=False)
     site = Site.objects.create(
         hostname=hostname,
         port=port,
