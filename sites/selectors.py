@@ -47,37 +47,23 @@ def template_sites() -> QuerySet[Any]:
     return CampaignSite.objects.filter(is_template=True).select_related("site", "campaign")
 
 
-def _site_home(page: Page) -> Page | None:
-    site = page.get_site()
-    return site.root_page if site else None
+def _site_path(page: Page) -> str:
+    """The tree path of the page's home, without a query: sites' homes sit at depth 2."""
+    return page.path[: 2 * Page.steplen]
 
 
 def latest_articles(page: Page, count: int) -> list[Any]:
     from sites.models import ArticlePage
 
-    home = _site_home(page)
-    if home is None:
-        return []
-    return list(
-        ArticlePage.objects.live()
-        .descendant_of(home)
-        .order_by("-date", "-pk")
-        .select_related("image")[:count]
-    )
+    articles = ArticlePage.objects.live().filter(path__startswith=_site_path(page))
+    return list(articles.order_by("-date", "-pk").select_related("image")[:count])
 
 
 def upcoming_events(page: Page, count: int) -> list[Any]:
     from sites.models import EventPage
 
-    home = _site_home(page)
-    if home is None:
-        return []
-    return list(
-        EventPage.objects.live()
-        .descendant_of(home)
-        .filter(start__gte=timezone.now())
-        .order_by("start")[:count]
-    )
+    events = EventPage.objects.live().filter(path__startswith=_site_path(page))
+    return list(events.filter(start__gte=timezone.now()).order_by("start")[:count])
 
 
 def submission_count(page: Page) -> int:

@@ -78,7 +78,11 @@ def theme_context(request: HttpRequest) -> dict[str, Any]:
     theme = get_theme(identity.theme) or themes()[DEFAULT_THEME]
     primary = identity.primary_colour or theme.primary_colour
     secondary = identity.secondary_colour or theme.secondary_colour
+    from wagtail.models import Site
+
+    site = Site.find_for_request(request)  # cached on the request
     return {
+        "site_name": identity.candidate_name or (site.site_name if site else ""),
         "theme": theme,
         "theme_base": theme.base_template,
         "identity": identity,
