@@ -164,7 +164,8 @@ def check_cache(port: int) -> None:
         or response.getheader("X-Cocarde-Cache") != "hit"
     ):
         raise SystemExit(
-            f"the home page is not served from the cache ({response.status} {response.getheaders()} {'Marie' in body})"
+            f"the candidate's home page is not served from the cache: {response.status}, "
+            f"headers {response.getheaders()}"
         )
 
 

@@ -88,12 +88,16 @@ def grant_site_editing(
 def national_editors_group_id() -> int:
     """The group standing for national admins: every page and every media collection."""
     global _national_group_id
-    if _national_group_id is not None and Group.objects.filter(pk=_national_group_id).exists():
+    if (
+        _national_group_id is not None
+        and GroupPagePermission.objects.filter(group_id=_national_group_id).exists()
+    ):
         return _national_group_id
     with transaction.atomic():
-        group, created = Group.objects.get_or_create(name=NATIONAL_EDITORS)
-        if created or not GroupPagePermission.objects.filter(group=group).exists():
-            root = Page.get_first_root_node()
+        group, _created = Group.objects.get_or_create(name=NATIONAL_EDITORS)
+        root = Page.get_first_root_node()
+        root_collection = Collection.get_first_root_node()
+        if root is not None and not GroupPagePermission.objects.filter(group=group).exists():
             GroupPagePermission.objects.bulk_create(
                 [
                     GroupPagePermission(group=group, page=root, permission=permission)
@@ -101,7 +105,10 @@ def national_editors_group_id() -> int:
                 ],
                 ignore_conflicts=True,
             )
-            root_collection = Collection.get_first_root_node()
+        if (
+            root_collection is not None
+            and not GroupCollectionPermission.objects.filter(group=group).exists()
+        ):
             GroupCollectionPermission.objects.bulk_create(
                 [
                     GroupCollectionPermission(group=group, collection=root_collection, permission=p)
