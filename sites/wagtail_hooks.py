@@ -24,23 +24,25 @@ from sites.permissions import (
 
 # Page and media permissions come from campaign roles (see sites/permissions.py).
 register_permission_policy(AbstractPage, CampaignPagePermissionPolicy())
-register_permission_policy(
-    get_image_model(),
-    CampaignMediaPermissionPolicy(
-        get_image_model(), auth_model=get_image_model(), owner_field_name="uploaded_by_user"
-    ),
-)
-register_permission_policy(
-    get_document_model(),
-    CampaignMediaPermissionPolicy(
-        get_document_model(), auth_model=get_document_model(), owner_field_name="uploaded_by_user"
-    ),
-)
 register_permission_policy(Site, NationalAdminPolicy(Site))
+
+
+def register_media_policies() -> None:
+    """Images and documents: wagtail.images and wagtail.documents register their policies in
+    their AppConfig.ready(), which runs after this module may have been imported, so ours are
+    registered when the admin URLs load, once every app is ready."""
+    for model in (get_image_model(), get_document_model()):
+        register_permission_policy(
+            model,
+            CampaignMediaPermissionPolicy(
+                model, auth_model=model, owner_field_name="uploaded_by_user"
+            ),
+        )
 
 
 @hooks.register("register_admin_urls")
 def register_admin_urls() -> list[Any]:
+    register_media_policies()
     return [path("candidate-sites/", include((urls, "sites_admin"), namespace="sites_admin"))]
 
 
@@ -116,3 +118,22 @@ def template_page_buttons(page: Any, user: Any, view_name: str, next_url: str | 
             icon_name="upload",
             priority=81,
         )
+
+
+@hooks.register("construct_page_chooser_queryset")
+def scope_page_chooser(pages: Any, request: Any) -> Any:
+    """Wagtail's page chooser browses every site (wagtail#1700); campaign staff see only
+    their own site's pages, so no other campaign's page is ever listed to them."""
+    from django.db.models import Q
+    from wagtail.models import Site
+
+    from sites.permissions import editable_site_ids
+
+    site_ids = editable_site_ids(request.user)
+    if site_ids is None:
+        return pages
+    roots = Site.objects.filter(pk__in=site_ids).values_list("root_page__path", flat=True)
+    allowed = Q(pk__in=[])
+    for root_path in roots:
+        allowed |= Q(path__startswith=root_path)
+    return pages.filter(allowed)

@@ -108,3 +108,41 @@ def test_form_answers_are_scoped_to_the_campaign(two_sites, login, make_staff):
         )
     listing = client.get("/admin/candidate-sites/answers/").content.decode()
     assert "a@example.org" in listing and "b@example.org" not in listing
+
+
+def test_page_chooser_and_search_list_only_own_site(two_sites):
+    marie, karim, _staff, client = two_sites
+    top = client.get("/admin/choose-page/").content.decode()
+    assert "Marie Dupont, pour" in top and "Karim Benali, pour" not in top
+    assert client.get(f"/admin/choose-page/{karim.site.root_page_id}/").status_code == 404
+    assert (
+        "Qui suis-je"
+        in client.get(f"/admin/choose-page/{marie.site.root_page_id}/").content.decode()
+    )
+    found = client.get("/admin/pages/search/?q=Benali").content.decode()
+    assert "Karim Benali, pour" not in found
+    assert (
+        "Karim Benali, pour"
+        not in client.get("/admin/choose-page/search/?q=Benali").content.decode()
+    )
+
+
+def test_staff_manage_media_in_their_own_collection_only(two_sites):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from wagtail.images import get_image_model
+
+    from tests.sites.images import png_bytes
+
+    marie, karim, staff, client = two_sites
+    assert client.get("/admin/images/").status_code == 200
+    foreign = get_image_model().objects.create(
+        title="Affiche Karim",
+        file=SimpleUploadedFile("k.png", png_bytes()),
+        collection=karim.campaign_site.collection,
+    )
+    listing = client.get("/admin/images/").content.decode()
+    assert "Affiche Karim" not in listing
+    assert client.get(f"/admin/images/{foreign.pk}/").status_code == 404
+    assert client.post(f"/admin/images/{foreign.pk}/delete/").status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.title == "Affiche Karim"
