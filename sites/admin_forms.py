@@ -99,6 +99,10 @@ class NewSiteForm(forms.Form):
     def fieldsets(self) -> list[tuple[Any, list[Any]]]:
         return [(title, [self[name] for name in names]) for title, names in self.steps]
 
+    @classmethod
+    def fields_up_to(cls, step: int) -> list[str]:
+        return [name for _title, names in cls.steps[:step] for name in names]
+
 
 class BulkCloneForm(forms.Form):
     template = TemplateChoiceField(

@@ -34,12 +34,52 @@ class NationalAdminRequiredMixin:
 
 
 class NewSiteView(NationalAdminRequiredMixin, WagtailAdminTemplateMixin, FormView):
-    """The "new candidate site" wizard."""
+    """The "new candidate site" wizard: template and candidate, territory and election,
+    appearance and publication (with a summary), then the clone. Earlier steps' answers
+    travel as hidden fields, so going back and forth loses nothing and needs no session."""
 
     template_name = "sites/admin/new_site.html"
     form_class = NewSiteForm
     page_title = gettext_lazy("New candidate site")
     header_icon = "site"
+    step = 1
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.get_form()
+        last = len(NewSiteForm.steps)
+        current = min(max(int(request.POST.get("step", "1") or 1), 1), last)
+        if request.POST.get("go") == "back":
+            self.step = max(current - 1, 1)
+            return self.render_to_response(
+                self.get_context_data(form=NewSiteForm(initial=request.POST.dict()))
+            )
+        form.is_valid()
+        if any(name in form.errors for name in form.fields_up_to(current)) or (
+            current == last and form.errors
+        ):
+            self.step = current
+            return self.form_invalid(form)
+        if current < last:
+            self.step = current + 1
+            form.errors.clear()  # the next step has not been answered yet
+            return self.render_to_response(self.get_context_data(form=form))
+        return self.form_valid(form)
+
+    def form_invalid(self, form: NewSiteForm) -> HttpResponse:  # type: ignore[override]
+        for index, (_title, names) in enumerate(NewSiteForm.steps, start=1):
+            if any(name in form.errors for name in names):
+                self.step = min(self.step, index)
+                break
+        return super().form_invalid(form)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["step"] = self.step
+        context["last_step"] = len(NewSiteForm.steps)
+        form = context.get("form")
+        cleaned = getattr(form, "cleaned_data", None) or {}
+        context["chosen_template"] = cleaned.get("template")
+        return context
 
     def form_valid(self, form: NewSiteForm) -> HttpResponse:
         data = form.cleaned_data
@@ -65,6 +105,7 @@ class NewSiteView(NationalAdminRequiredMixin, WagtailAdminTemplateMixin, FormVie
         except cloning.CloneError as error:
             target = error.field if error.field in form.fields else None
             form.add_error(target, str(error).split(": ", 1)[-1])
+            self.step = len(NewSiteForm.steps)
             return self.form_invalid(form)
         messages.success(
             self.request,

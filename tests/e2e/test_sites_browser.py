@@ -50,10 +50,23 @@ def test_wizard_creates_a_site_that_opens_on_its_own_host_name(
     page.goto(f"{live_server.url}/admin/candidate-sites/new/")
     assert page.locator("h1").first.inner_text().strip() == "Nouveau site de candidat"
     page.fill("#id_candidate_name", "Jeanne Martin")
-    page.fill("#id_hostname", "jeanne-martin.localhost")
+    page.fill("#id_hostname", "not a host name")
+    page.get_by_role("button", name="Suivant").click()
+    # Step 2 needs nothing, but a bad host name is caught at the end, on step 1.
     page.fill("#id_commune_name", "Vendôme")
     page.fill("#id_circonscription_code", "41-02")
+    page.get_by_role("button", name="Suivant").click()
     page.check("input[name=theme][value=horizon]")
+    assert "Jeanne Martin" in page.locator(".wizard-summary").inner_text()
+    page.get_by_role("button", name="Créer le site").click()
+    # Back on step 1, where the host name is, with the error next to it.
+    assert page.locator("[aria-current=step]").inner_text().startswith("1.")
+    assert "nom d’hôte valide" in page.locator(".new-site-wizard").inner_text()
+    page.fill("#id_hostname", "jeanne-martin.localhost")
+    page.get_by_role("button", name="Suivant").click()
+    assert page.input_value("#id_commune_name") == "Vendôme"  # nothing lost going back
+    page.get_by_role("button", name="Suivant").click()
+    assert page.locator("input[name=theme][value=horizon]").is_checked()
     page.get_by_role("button", name="Créer le site").click()
     page.wait_for_url(re.compile(r"/admin/candidate-sites/created/\d+/$"))
     assert "Le site de Jeanne Martin est prêt" in page.content()
