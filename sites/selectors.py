@@ -70,3 +70,33 @@ def submission_count(page: Page) -> int:
     from sites.models import FormCounter
 
     return FormCounter.objects.filter(page_id=page.pk).values_list("count", flat=True).first() or 0
+
+
+def site_of_page(page: Page, request: Any = None) -> Site | None:
+    """The site a page belongs to: the request's own site when the page is under it (no
+    query), else looked up (admin previews are served on the admin's host name)."""
+    if request is not None:
+        cached = getattr(request, "_sites_page_site", None)
+        if cached is not None and page.path.startswith(cached.root_page.path):
+            return cached
+        site = Site.find_for_request(request)
+        if site is None or not page.path.startswith(site.root_page.path):
+            site = page.get_site()
+        request._sites_page_site = site
+        return site
+    return page.get_site()
+
+
+def identity_of_page(page: Page, request: Any = None) -> Any:
+    """The site identity (theme, colours, language, legal details) for a page, cached on
+    the request."""
+    from sites.models import SiteIdentity
+
+    site = site_of_page(page, request)
+    cache_attr = f"_sites_identity_{site.pk if site else 0}"
+    if request is not None and hasattr(request, cache_attr):
+        return getattr(request, cache_attr)
+    identity = SiteIdentity.for_site(site) if site else SiteIdentity()
+    if request is not None:
+        setattr(request, cache_attr, identity)
+    return identity

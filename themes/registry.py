@@ -71,22 +71,21 @@ def page_template_names(theme_key: str, template: str) -> list[str]:
     return [f"themes/{theme.key}/pages/{template}.html", f"sites/pages/{template}.html"]
 
 
-def theme_context(request: HttpRequest) -> dict[str, Any]:
-    from sites.models import SiteIdentity, SiteNavigation
+def theme_context(request: HttpRequest, page: Any) -> dict[str, Any]:
+    from sites.models import SiteNavigation
+    from sites.selectors import identity_of_page, site_of_page
 
-    identity = SiteIdentity.for_request(request)
+    identity = identity_of_page(page, request)
+    site = site_of_page(page, request)
     theme = get_theme(identity.theme) or themes()[DEFAULT_THEME]
     primary = identity.primary_colour or theme.primary_colour
     secondary = identity.secondary_colour or theme.secondary_colour
-    from wagtail.models import Site
-
-    site = Site.find_for_request(request)  # cached on the request
     return {
         "site_name": identity.candidate_name or (site.site_name if site else ""),
         "theme": theme,
         "theme_base": theme.base_template,
         "identity": identity,
-        "navigation": SiteNavigation.for_request(request),
+        "navigation": SiteNavigation.for_site(site) if site else SiteNavigation(),
         "colours": {
             "primary": primary,
             "on_primary": readable_on(primary),

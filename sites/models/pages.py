@@ -51,20 +51,20 @@ class SitePage(Page):
         from themes.registry import page_template_names
 
         return page_template_names(
-            _theme_name(request), camelcase_to_underscore(type(self).__name__)
+            _theme_name(request, self), camelcase_to_underscore(type(self).__name__)
         )
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         from themes.registry import theme_context
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(theme_context(request))
+        context.update(theme_context(request, self))
         return context
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         from sites.cache import allow_page_cache
 
-        response = _show_template_samples(request, super().serve(request, *args, **kwargs))
+        response = _show_template_samples(request, super().serve(request, *args, **kwargs), self)
         if self.page_cache_allowed and request.method in ("GET", "HEAD") and not request.GET:
             allow_page_cache(request, response)
         return response
@@ -98,19 +98,21 @@ class SitePage(Page):
         return result
 
 
-def _show_template_samples(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def _show_template_samples(
+    request: HttpRequest, response: HttpResponse, page: Page
+) -> HttpResponse:
     """Render in the site's language; on a national template site, placeholders show as
     sample values."""
     from django.utils import translation
-    from wagtail.models import Site
 
-    from sites.models import CampaignSite, SiteIdentity
+    from sites.models import CampaignSite
     from sites.placeholders import sample_html
+    from sites.selectors import identity_of_page, site_of_page
 
-    site = Site.find_for_request(request)
+    site = site_of_page(page, request)
     if site is None or not hasattr(response, "render"):
         return response
-    language = SiteIdentity.for_request(request).language
+    language = identity_of_page(page, request).language
     with translation.override(language):
         response.render()
     response["Content-Language"] = language
@@ -119,15 +121,10 @@ def _show_template_samples(request: HttpRequest, response: HttpResponse) -> Http
     return response
 
 
-def _theme_name(request: HttpRequest) -> str:
-    from sites.models.site_settings import SiteIdentity
+def _theme_name(request: HttpRequest, page: Page) -> str:
+    from sites.selectors import identity_of_page
 
-    try:
-        return SiteIdentity.for_request(request).theme
-    except Exception:  # noqa: BLE001  (no site for this request, e.g. a preview in tests)
-        from themes.registry import DEFAULT_THEME
-
-        return DEFAULT_THEME
+    return identity_of_page(page, request).theme
 
 
 def body_field(verbose: Any = None, *, programme: bool = False) -> StreamField:
@@ -455,7 +452,7 @@ class ActionFormPage(SitePage):
         context = self.get_context(request, *args, **kwargs)
         context["form"] = form
         response = _show_template_samples(
-            request, TemplateResponse(request, self.get_template(request), context)
+            request, TemplateResponse(request, self.get_template(request), context), self
         )
         if request.method == "GET" and not request.GET:
             from sites.cache import allow_page_cache
@@ -471,7 +468,10 @@ class ActionFormPage(SitePage):
 
         return _show_template_samples(
             request,
-            TemplateResponse(request, page_template_names(_theme_name(request), "thanks"), context),
+            TemplateResponse(
+                request, page_template_names(_theme_name(request, self), "thanks"), context
+            ),
+            self,
         )
 
 

@@ -200,3 +200,13 @@ def test_cloned_pages_are_indexed_for_search_after_commit(
         result = clone("Marie Dupont", "marie.example.org")
     found = Page.objects.descendant_of(result.site.root_page).search("urgences")
     assert "Sauvons les urgences de nuit à Blois" in {page.title for page in found}
+
+
+def test_a_page_renders_with_its_own_site_s_theme_even_on_another_host(clone, rf):
+    """Admin previews are served on the admin's host name, not the candidate's."""
+    result = clone(theme="proximite")
+    page = result.site.root_page.specific
+    response = page.serve(rf.get("/", HTTP_HOST="modele.localhost"))
+    html = response.content.decode()
+    assert 'class="theme-proximite"' in html and "Marie : une voix utile pour Blois" in html
+    assert "Camille" not in html  # no template sample values on a candidate's page

@@ -122,3 +122,21 @@ def test_public_forms_need_no_csrf_token_but_the_admin_does(site, national_admin
     admin = Client(enforce_csrf_checks=True)
     admin.force_login(national_admin, backend="django.contrib.auth.backends.ModelBackend")
     assert admin.post("/admin/candidate-sites/bulk/", {}).status_code == 403
+
+
+def test_event_rsvp_and_contact_forms(site):
+    from sites.models import ContactPage, EventPage
+
+    client = client_for(site)
+    event = EventPage.objects.descendant_of(site.root_page).first()
+    html = client.get(event.url).content.decode()
+    assert "Je viens" in html and 'name="phone"' not in html  # phone not asked on this page
+    assert client.post(event.url, valid(consent=None)).status_code == 302
+    assert FormSubmission.objects.get().kind == "rsvp"
+
+    contact = page_of(site, ContactPage)
+    refused = client.post(contact.url, valid(consent=None, postcode=""))
+    assert refused.status_code == 200 and "Votre message" in refused.content.decode()
+    client.post(contact.url, valid(consent=None, postcode="", q_1="Bonjour, je veux aider."))
+    message = FormSubmission.objects.get(kind="contact")
+    assert message.answers == [{"question": "Votre message", "answer": "Bonjour, je veux aider."}]
