@@ -210,3 +210,19 @@ def test_a_page_renders_with_its_own_site_s_theme_even_on_another_host(clone, rf
     html = response.content.decode()
     assert 'class="theme-proximite"' in html and "Marie : une voix utile pour Blois" in html
     assert "Camille" not in html  # no template sample values on a candidate's page
+
+
+def test_slug_placeholders_and_clashing_addresses(template_site, clone):
+    from sites.models import ContentPage
+
+    home = template_site.site.root_page
+    for slug in ("agir-a-__commune__", "agir-a-blois"):
+        home.add_child(instance=ContentPage(title="Agir", slug=slug))
+    pages = Page.objects.count()
+    with pytest.raises(CloneError) as error:
+        clone(commune_name="Blois")
+    assert error.value.field == "slug" and "agir-a-blois" in str(error.value)
+    assert Page.objects.count() == pages
+    result = clone("Karim Benali", "karim.example.org", commune_name="Vendôme")
+    slugs = set(Page.objects.child_of(result.site.root_page).values_list("slug", flat=True))
+    assert {"agir-a-vendome", "agir-a-blois"} <= slugs
