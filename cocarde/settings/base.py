@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves cached candidate-site pages before any session or database work.
+    "sites.cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "cocarde.accounts.middleware.StaffTwoFactorMiddleware",
+    # Another campaign's pages and site settings answer 404 in the admin.
+    "sites.middleware.AdminSiteScopeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -80,8 +84,18 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "cocarde" / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # Theme templates live in themes/<key>/templates and are named themes/<key>/...
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    [
+                        "django.template.loaders.filesystem.Loader",
+                        "django.template.loaders.app_directories.Loader",
+                        "themes.loaders.ThemeLoader",
+                    ],
+                )
+            ],
             "context_processors": [
                 "django.template.context_processors.debug",
                 "django.template.context_processors.request",
@@ -226,6 +240,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# Each theme's static files are served under themes/<key>/.
+STATICFILES_DIRS = [
+    (f"themes/{path.parent.name}", path) for path in sorted((BASE_DIR / "themes").glob("*/static"))
+]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "var" / "media")
 STORAGES = {

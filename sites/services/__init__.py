@@ -1,0 +1,1 @@
+"""State changes of candidate sites: cloning, template sync, bulk clones, form submissions."""
