@@ -29,7 +29,8 @@ SMS_TEXT = "J'accepte de recevoir des SMS de {name}. Répondez STOP pour ne plus
 
 
 def _demo_campaigns(stdout: TextIO) -> list[Campaign]:
-    campaigns = list(Campaign.objects.filter(kind=Campaign.Kind.CANDIDATE, is_active=True)[:4])
+    candidates = Campaign.objects.filter(kind=Campaign.Kind.CANDIDATE, is_active=True)
+    campaigns = list(candidates.order_by("pk")[:4])  # the same ones on every run
     if campaigns:
         return campaigns
     national = Campaign.objects.filter(kind=Campaign.Kind.NATIONAL).first()

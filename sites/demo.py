@@ -58,7 +58,7 @@ CANDIDATES = [
      "commune_codes": ["41269"], "commune_name": "Vendôme", "contact_email": "contact@karim-benali.localhost"},
     {"candidate_name": "Sophie Lefèvre", "hostname": "sophie-lefevre.localhost", "theme": "proximite",
      "circonscription_code": "41-03", "circonscription_name": "3e circonscription de Loir-et-Cher",
-     "commune_codes": ["41194"], "commune_name": "Romorantin-Lanthenay", "contact_email": "contact@sophie-lefevre.localhost"},
+     "commune_codes": ["41998"], "commune_name": "Montrichard-sur-Cher", "contact_email": "contact@sophie-lefevre.localhost"},
 ]  # fmt: skip
 
 

@@ -46,7 +46,13 @@ def load(*, stdout: TextIO) -> None:
     import_results([FIXTURES / "Leg_T1_resultats_bv.txt"], election_round=rounds[1], actor=None)
     import_results([FIXTURES / "resultats-T2-bv.csv"], election_round=rounds[2], actor=None)
 
-    if not Campaign.objects.filter(slug=DEMO_CAMPAIGN_SLUG).exists():
+    # The candidate of the sample commune (the sites demo makes one) owns the map; a campaign is
+    # created only when no demo campaign covers the commune.
+    covered = any(
+        DEMO_COMMUNE in (codes or [])
+        for codes in Campaign.objects.filter(is_active=True).values_list("commune_codes", flat=True)
+    )
+    if not covered:
         national = Campaign.objects.filter(kind=Campaign.Kind.NATIONAL).order_by("pk").first()
         tenancy_services.create_campaign(
             actor=None,
