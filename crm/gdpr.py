@@ -79,3 +79,4 @@ def register_crm_models() -> None:
     register(m.DuplicateCandidate, "person_a")
     register(m.DuplicateCandidate, "person_b")
     register(m.MergeRecord, "survivor", sensitive=("snapshot",))
+    register(m.SegmentMember, "person", campaign_field="segment__campaign")

@@ -50,3 +50,13 @@ def bulk_apply_retention_rules() -> dict[str, int]:
         totals["detached"] += plan.detach_count
         totals["erased"] += plan.erase_count
     return totals
+
+
+# Tasks of the segments package, registered with the worker through this module.
+from crm.segments.tasks import bulk_segment_batch  # noqa: E402
+
+__all__ = [
+    "bulk_apply_retention_rules",
+    "bulk_segment_batch",
+    "transactional_send_consent_confirmation",
+]

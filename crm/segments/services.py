@@ -358,7 +358,7 @@ def _insert_select(people: QuerySet[Person], into: Into) -> int:
     """INSERT INTO <into> (<constants>, <person>) SELECT <constants>, id FROM (<people>)."""
     quote = connection.ops.quote_name
     try:
-        inner_sql, inner_params = people.order_by().values("pk").query.sql_with_params()
+        inner_sql, inner_params = people.order_by().values("id").query.sql_with_params()
     except EmptyResultSet:
         return 0
     columns = [quote(c) for c in into.values] + [quote(into.person_column)]
@@ -490,7 +490,7 @@ def split(
             cases.append("WHEN rn <= %s THEN %s")
             params += [edge, static.pk]
         try:
-            inner_sql, inner_params = people.values("pk").query.sql_with_params()
+            inner_sql, inner_params = people.values("id").query.sql_with_params()
         except EmptyResultSet:
             inner_sql = ""
         if inner_sql:
@@ -668,6 +668,42 @@ def set_point_person(segment: Segment, *, actor: Any, point_person: Any) -> int:
         data={"point_person": new_id, "count": changed},
     )
     return changed
+
+
+BATCH_ACTIONS = ("tag", "untag", "list", "point_person")
+
+
+def apply_batch(
+    segment: Segment,
+    action: str,
+    *,
+    actor: Any,
+    names: Sequence[str] = (),
+    tag: int | None = None,
+    target: int | None = None,
+    point_person: int | None = None,
+) -> int:
+    """One batch action by name, with ids as arguments (for the screens and the task)."""
+    from django.contrib.auth import get_user_model
+
+    if action == "tag":
+        return tag_people(segment, actor=actor, names=names)
+    if action == "untag":
+        found = Tag.objects.filter(pk=tag).first()
+        if found is None:
+            raise ValidationError({"tag": _("This tag no longer exists.")})
+        return untag_people(segment, actor=actor, tag=found)
+    if action == "list":
+        static = Segment.objects.filter(pk=target).first()
+        if static is None:
+            raise ValidationError({"list": _("This list no longer exists.")})
+        return add_to_list(segment, actor=actor, target=static)
+    if action == "point_person":
+        user = get_user_model().objects.filter(pk=point_person).first() if point_person else None
+        if point_person and user is None:
+            raise ValidationError({"point_person": _("This user no longer exists.")})
+        return set_point_person(segment, actor=actor, point_person=user)
+    raise ValidationError({"action": _("Unknown action “%(a)s”.") % {"a": action}})
 
 
 def record_export(segment: Segment, *, actor: Any, count: int, request: Any = None) -> None:

@@ -281,35 +281,30 @@ class _Echo:
         return value
 
 
-def people_export(request: HttpRequest) -> HttpResponse:
-    """CSV of the filtered list, permission-gated and logged. Sensitive columns only for the
-    people whose campaigns let this user see opinions."""
-    _require_any(request.user, Capability.EXPORT_PEOPLE)
-    _form, people, sensitive = _filtered_people(request, Capability.EXPORT_PEOPLE)
+EXPORT_COLUMNS = [
+    "name",
+    "email",
+    "phone",
+    "commune",
+    "postcode",
+    "polling_station",
+    "tags",
+    "member_status",
+    "created",
+    "first_source",
+]
+
+
+def people_csv_response(
+    request: HttpRequest, people: QuerySet[Person], *, sensitive: bool, filename: str
+) -> StreamingHttpResponse:
+    """Stream people as CSV (semicolons, BOM for spreadsheets, formulas neutralised).
+    Sensitive columns only when `sensitive`, and filled only for the people whose campaigns
+    let this user see opinions. The caller checks the permission and writes the audit line."""
     people = _with_contacts(_annotate_sensitive(people, request.user), request.user).order_by(
         "last_name_key", "first_names_key", "id"
     )
-    columns = [
-        "name",
-        "email",
-        "phone",
-        "commune",
-        "postcode",
-        "polling_station",
-        "tags",
-        "member_status",
-        "created",
-        "first_source",
-    ]
-    if sensitive:
-        columns += ["supporter_status", "support_level"]
-    count = people.count()
-    record_event(
-        "crm.people.export",
-        actor=request.user,
-        data={"count": count, "filters": {k: v for k, v in request.GET.items() if k != "p"}},
-        request=request,
-    )
+    columns = EXPORT_COLUMNS + (["supporter_status", "support_level"] if sensitive else [])
     writer = csv.writer(_Echo(), delimiter=";")
 
     def rows() -> Any:
@@ -319,8 +314,23 @@ def people_export(request: HttpRequest) -> HttpResponse:
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="people-{stamp}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
     return response
+
+
+def people_export(request: HttpRequest) -> HttpResponse:
+    """CSV of the filtered list, permission-gated and logged. Sensitive columns only for the
+    people whose campaigns let this user see opinions."""
+    _require_any(request.user, Capability.EXPORT_PEOPLE)
+    _form, people, sensitive = _filtered_people(request, Capability.EXPORT_PEOPLE)
+    count = people.count()
+    record_event(
+        "crm.people.export",
+        actor=request.user,
+        data={"count": count, "filters": {k: v for k, v in request.GET.items() if k != "p"}},
+        request=request,
+    )
+    return people_csv_response(request, people, sensitive=sensitive, filename="people")
 
 
 @require_POST
