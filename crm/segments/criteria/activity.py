@@ -200,16 +200,26 @@ class Donation(Criterion):
             type=ActionType.DONATED,
         )
         counted = gifts
-        if since := _since(ctx, params.get("period_days")):
+        period = params.get("period_days")
+        if since := _since(ctx, period):
             counted = gifts.filter(occurred_at__gte=since)
         recurring = params.get("recurring", "any")
+        last_within = params.get("last_within_days")
+        q = Q()
+        # "Gave in the period" is implied by a recurring gift in it, by a positive minimum
+        # total, or by a last gift recent enough: then one semi-join less.
+        implied = (
+            recurring == "yes"
+            or (params.get("min_total") is not None and Decimal(params["min_total"]) > 0)
+            or (last_within is not None and (period is None or last_within <= period))
+        )
+        if not implied:
+            q &= Q(Exists(counted))
         if recurring == "yes":
-            q = Q(Exists(counted.filter(data__recurring=True)))
-        else:
-            q = Q(Exists(counted))
-            if recurring == "no":
-                q &= ~Q(Exists(counted.filter(data__recurring=True)))
-        if since := _since(ctx, params.get("last_within_days")):
+            q &= Q(Exists(counted.filter(data__recurring=True)))
+        elif recurring == "no":
+            q &= ~Q(Exists(counted.filter(data__recurring=True)))
+        if since := _since(ctx, last_within):
             q &= Q(Exists(gifts.filter(occurred_at__gte=since)))
         if since := _since(ctx, params.get("last_before_days")):
             q &= ~Q(Exists(gifts.filter(occurred_at__gte=since)))
