@@ -228,7 +228,8 @@ def _sample_rows(people: list[Person]) -> list[dict[str, Any]]:
 
 @require_POST
 def segment_preview(request: HttpRequest) -> JsonResponse:
-    """The live count: {"count", "count_display", "sample", "description"} or {"errors"}."""
+    """The live count: {"count", "count_display", "sample", "description"}, or
+    {"count": null, "errors": [{"path", "message"}]} while the criteria are not valid."""
     _require_any(request.user, Capability.VIEW_PEOPLE)
     try:
         body = json.loads(request.body or b"{}")
@@ -253,7 +254,8 @@ def segment_preview(request: HttpRequest) -> JsonResponse:
             body.get("criteria"), user=request.user, campaign=campaign, segment=segment
         )
     except CriteriaError as error:
-        return JsonResponse({"errors": _problems(error)}, status=422)
+        # A tree being built is often incomplete: an answer, not a failed request.
+        return JsonResponse({"count": None, "errors": _problems(error)})
     except services.PreviewTooSlow:
         return JsonResponse(
             {

@@ -279,6 +279,7 @@
     if (controller) controller.abort();
     controller = new AbortController();
     countEl.textContent = labels.counting;
+    delete countEl.dataset.count;
     countEl.parentNode.dataset.counting = "true";
     fetch(config.preview_url, {
       method: "POST",
@@ -294,7 +295,7 @@
       .then(function (response) { return response.json().then(function (data) { return { ok: response.ok, data: data }; }); })
       .then(function (result) {
         delete countEl.parentNode.dataset.counting;
-        if (!result.ok) {
+        if (!result.ok || result.data.errors) {
           countEl.textContent = "—";
           showErrors(result.data.errors || [{ path: "", message: labels.error }]);
           return;
