@@ -55,7 +55,6 @@ from crm.models import (  # noqa: E402
     ConsentText,
     EmailAddress,
     Person,
-    PersonTag,
     Segment,
     Tag,
 )
@@ -128,9 +127,12 @@ def generate(size: int) -> dict[str, Any]:
             "first_names": "'P' || g",
             "birth_name": "'N' || g",
             "birth_year": "1930 + floor(random() * 78)::int",
-            "birth_month": "CASE WHEN g % 10 = 0 THEN NULL ELSE 1 + floor(random() * 12)::int END",
-            "birth_day": "CASE WHEN g % 10 IN (0, 1) THEN NULL ELSE 1 + floor(random() * 28)::int END",
-            "commune_code": f"'41' || lpad((floor(power(random(), 1.5) * {COMMUNES}))::int::text, 3, '0')",
+            "birth_month": "CASE WHEN g % 10 = 0 THEN NULL "
+                           "ELSE 1 + floor(random() * 12)::int END",
+            "birth_day": "CASE WHEN g % 10 IN (0, 1) THEN NULL "
+                         "ELSE 1 + floor(random() * 28)::int END",
+            "commune_code": "'41' || lpad((floor(power(random(), 1.5) * "
+                            f"{COMMUNES}))::int::text, 3, '0')",
             "polling_station_code": "lpad((1 + g % 12)::text, 4, '0')",
             "latitude": "47.2 + random() * 0.8",
             "longitude": "0.8 + random() * 1.2",
@@ -273,7 +275,8 @@ def canonical(ids: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
     consent = (
         "EXISTS (SELECT 1 FROM crm_consent c WHERE c.person_id = p.id "
         f"AND c.campaign_id = {alpha} AND c.channel = 'email' AND c.purpose = 'news' "
-        "AND c.withdrawn_at IS NULL AND (NOT c.confirmation_required OR c.confirmed_at IS NOT NULL))"
+        "AND c.withdrawn_at IS NULL "
+        "AND (NOT c.confirmation_required OR c.confirmed_at IS NOT NULL))"
     )
     in_communes = f"p.commune_code IN ({', '.join(repr(c) for c in communes)})"
 
@@ -380,7 +383,7 @@ def main() -> None:
                 raw_where = f"{universe(alpha.pk)} AND {where}"
                 raw_count = f"SELECT count(*) FROM crm_person p WHERE {raw_where}"
                 raw_insert = (
-                    f"INSERT INTO bench_snapshot (person_id) "  # noqa: S608
+                    f"INSERT INTO bench_snapshot (person_id) "
                     f"SELECT p.id FROM crm_person p WHERE {raw_where}"
                 )
 

@@ -64,7 +64,7 @@ def _compile(node: dict[str, Any], ctx: BuildContext) -> Q | None:
     if op == "or":
         if not children or any(c is None for c in children):
             return None
-        return reduce(or_, children)  # type: ignore[arg-type]
+        return reduce(or_, [c for c in children if c is not None])
     present = [c for c in children if c is not None]
     return reduce(and_, present) if present else None
 

@@ -80,7 +80,7 @@ class InsidePolygon(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.lat, self.lon]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Any) -> None:
         self.lat, self.lon = exprs
 
     def edges(self) -> list[tuple[float, float, float, float]]:
@@ -89,7 +89,7 @@ class InsidePolygon(Expression):
         pairs = zip(ring, ring[1:] + ring[:1], strict=True)
         return [(x1, y1, x2, y2) for (x1, y1), (x2, y2) in pairs if y1 != y2]
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         """Even-odd ray casting: a ray from the point towards +x crosses an odd number of
         edges when the point is inside. Portable arithmetic, one CASE per edge."""
         lat_sql, lat_params = compiler.compile(self.lat)
@@ -107,7 +107,7 @@ class InsidePolygon(Expression):
             return "(1 = 0)", []
         return f"(COALESCE(({' + '.join(terms)}) %% 2, 0) = 1)", params
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         lat_sql, lat_params = compiler.compile(self.lat)
         lon_sql, lon_params = compiler.compile(self.lon)
         ring = ",".join(f"({p['lon']!r},{p['lat']!r})" for p in self.points)
@@ -120,7 +120,7 @@ class InsidePolygon(Expression):
 class InsidePolygonPortable(InsidePolygon):
     """The ray-casting form on every database (tests compare both forms on PostgreSQL)."""
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(compiler, connection, **extra)
 
 

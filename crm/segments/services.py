@@ -245,7 +245,7 @@ def update_segment(
 ) -> Segment:
     _require(actor, Capability.EDIT_PEOPLE, segment.campaign_id)
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
-    changed = []
+    changed: list[str] = []
     if name is not None and _name(name) != segment.name:
         segment.name, changed = _name(name), [*changed, "name"]
     if description is not None and description.strip() != segment.description:
@@ -339,16 +339,16 @@ class Into:
     ) -> Into:
         """Columns and values from a model's fields (values prepared by each field)."""
         opts = model._meta
-        prepared = {}
+        prepared: dict[str, Any] = {}
         for name, value in values.items():
-            model_field = opts.get_field(name)
-            column = model_field.column  # type: ignore[union-attr]
+            model_field: Any = opts.get_field(name)
             if isinstance(value, models.Model):
                 value = value.pk
-            prepared[column] = model_field.get_db_prep_save(value, connection)  # type: ignore[union-attr]
+            prepared[str(model_field.column)] = model_field.get_db_prep_save(value, connection)
+        person: Any = opts.get_field(person_field)
         return cls(
             table=opts.db_table,
-            person_column=opts.get_field(person_field).column,  # type: ignore[union-attr]
+            person_column=str(person.column),
             values=prepared,
             ignore_conflicts=ignore_conflicts,
         )
@@ -689,12 +689,12 @@ def apply_batch(
     if action == "tag":
         return tag_people(segment, actor=actor, names=names)
     if action == "untag":
-        found = Tag.objects.filter(pk=tag).first()
+        found = Tag.objects.filter(pk=tag or 0).first()
         if found is None:
             raise ValidationError({"tag": _("This tag no longer exists.")})
         return untag_people(segment, actor=actor, tag=found)
     if action == "list":
-        static = Segment.objects.filter(pk=target).first()
+        static = Segment.objects.filter(pk=target or 0).first()
         if static is None:
             raise ValidationError({"list": _("This list no longer exists.")})
         return add_to_list(segment, actor=actor, target=static)

@@ -162,7 +162,7 @@ OPERATORS: dict[str, Any] = {
     "set": gettext_lazy("is filled in"),
     "unset": gettext_lazy("is empty"),
 }
-OPERATORS_BY_TYPE = {
+OPERATORS_BY_TYPE: dict[str, tuple[str, ...]] = {
     T.TEXT: ("eq", "contains", "set", "unset"),
     T.NUMBER: ("eq", "gte", "lte", "between", "set", "unset"),
     T.DATE: ("eq", "before", "after", "between", "within_days", "set", "unset"),
@@ -170,7 +170,7 @@ OPERATORS_BY_TYPE = {
     T.CHOICE: ("in", "set", "unset"),
 }
 NO_VALUE = {"set", "unset", "true", "false"}
-VALUE_COLUMN = {
+VALUE_COLUMN: dict[str, str] = {
     T.TEXT: "value_text",
     T.CHOICE: "value_text",
     T.NUMBER: "value_number",
@@ -304,7 +304,7 @@ class CustomFieldCriterion(Criterion):
         elif op == "in":
             condition = Q(value_text__in=str(value).split(","))
         elif op == "within_days":
-            since = (ctx.now - dt.timedelta(days=int(value))).date()
+            since = (ctx.now - dt.timedelta(days=int(str(value)))).date()
             condition = Q(value_date__gte=since, value_date__lte=ctx.now.date())
         elif op == "between":
             low, high = sorted([value, params["value2"]], key=_sort_key(field))
