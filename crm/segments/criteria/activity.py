@@ -285,11 +285,7 @@ class Canvass(Criterion):
                 type__in=types,
                 occurred_at__gt=OuterRef("occurred_at"),
             )
-            latest = (
-                visits.alias(outcome=KeyTextTransform("outcome", "data"))
-                .filter(outcome__in=outcomes)
-                .filter(~Exists(later))
-            )
+            latest = visits.filter(data__outcome__in=outcomes).filter(~Exists(later))
             q |= Q(Exists(latest))
         if "never" in params["results"]:
             q |= ~Q(Exists(visits))
