@@ -46,8 +46,20 @@ def examples(world) -> dict[str, dict]:
         "action": {"type": "email_opened", "blast": "3", "within_days": 30},
         "donation": {"min_total": "10", "recurring": "yes", "last_before_days": 30},
         "canvass": {"results": ["refused", "never"]},
-        "bureau_indicator": {},  # registered only with the territory app; see its own tests
+        "bureau_indicator": territory_example(),  # registered only with the territory app
     }
+
+
+def territory_example() -> dict:
+    from crm.segments.criteria.territory import territory_models
+
+    models = territory_models()
+    if models is None:
+        return {}
+    from tests.crm.segments.test_territory import make_results
+
+    round1 = make_results(models)
+    return {"indicator": "abstention", "round": round1.pk, "op": "above", "percent": "50"}
 
 
 def test_no_registered_criterion_reads_a_forbidden_column(world):
