@@ -130,8 +130,15 @@ def _demo_campaigns(stdout: TextIO) -> list[Campaign]:
     return campaigns
 
 
-@transaction.atomic
 def load(*, stdout: TextIO) -> None:
+    from crm.segments import demo as segments_demo
+
+    _load_people(stdout=stdout)
+    segments_demo.load(stdout=stdout)
+
+
+@transaction.atomic
+def _load_people(*, stdout: TextIO) -> None:
     if Person.objects.filter(first_source=DEMO_SOURCE).exists():
         return
     rng = random.Random(2027)  # the same demo every time

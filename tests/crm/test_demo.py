@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from crm.models import CampaignAttachment, Consent, DuplicateCandidate, Person
+from crm.models import CampaignAttachment, Consent, DuplicateCandidate, Person, Segment
 
 pytestmark = pytest.mark.django_db
 
@@ -16,3 +16,11 @@ def test_demo_holds_a_few_hundred_people_across_the_demo_campaigns():
     per_campaign = CampaignAttachment.objects.values("campaign").distinct().count()
     assert per_campaign >= 2
     assert Consent.objects.exists() and DuplicateCandidate.objects.exists()
+    # Saved segments and a frozen list per demo campaign, counted; loading again adds nothing.
+    segments = Segment.objects.filter(kind=Segment.Kind.DYNAMIC)
+    assert segments.count() >= 4 and all(s.last_count is not None for s in segments)
+    frozen = Segment.objects.filter(kind=Segment.Kind.STATIC).first()
+    assert frozen is not None and frozen.members.count() == frozen.last_count > 0
+    before = Segment.objects.count()
+    call_command("demo", stdout=StringIO())
+    assert Segment.objects.count() == before

@@ -309,3 +309,25 @@ def test_batch_actions_touch_only_the_campaigns_people(world, national, make_sta
     assert services.tag_people(everyone_b, actor=world.staff["manager_b"], names=["B"]) == 2
     tag = Tag.objects.get(campaign=world.bravo, slug="b")
     assert world.names(Person.objects.filter(person_tags__tag=tag)) == {"eric", "fanny"}
+
+
+def test_list_members_follow_a_merge_and_its_undo(world):
+    from crm.services.merge import merge_people, undo_merge
+
+    anne, bruno, chloe = (world.people[n] for n in ("anne", "bruno", "chloe"))
+    static = services.create_list(actor=None, campaign=world.alpha, name="Appel", source=None)
+    other = services.create_list(actor=None, campaign=world.alpha, name="Relance", source=None)
+    SegmentMember.objects.create(segment=static, person=anne)
+    SegmentMember.objects.create(segment=static, person=bruno)
+    SegmentMember.objects.create(segment=other, person=bruno)
+    record = merge_people(anne, bruno, actor=None)
+    assert world.names(services.people_in(static)) == {"anne"}  # once, not twice
+    assert world.names(services.people_in(other)) == {"anne"}  # moved to the survivor
+    restored = undo_merge(record, actor=None)
+    assert set(SegmentMember.objects.filter(segment=static).values_list("person_id", flat=True)) == {
+        anne.pk, restored.pk,
+    }  # fmt: skip
+    assert list(
+        SegmentMember.objects.filter(segment=other).values_list("person_id", flat=True)
+    ) == [restored.pk]
+    assert chloe.pk not in SegmentMember.objects.values_list("person_id", flat=True)

@@ -21,8 +21,10 @@ pytestmark = [
 def make_results(models):
     """Round 1 in Blois: bureau 0001 abstains 60 % (SOC 100/390), bureau 0002 30 % (SOC
     300/680). Returns the round."""
-    election = models["ElectionRound"]._meta.get_field("election").related_model.objects.create(
-        kind="legislatives", name="Législatives test", year=2024
+    election = (
+        models["ElectionRound"]
+        ._meta.get_field("election")
+        .related_model.objects.create(kind="legislatives", name="Législatives test", year=2024)
     )
     round1 = models["ElectionRound"].objects.create(
         election=election, number=1, date=dt.date(2024, 6, 30)
@@ -53,8 +55,10 @@ def make_results(models):
         ({"indicator": "abstention", "op": "below", "percent": "50"}, {"bruno"}),
         ({"indicator": "turnout", "op": "above", "percent": "65"}, {"bruno"}),
         ({"indicator": "nuance", "nuance": "SOC", "op": "above", "percent": "40"}, {"bruno"}),
-        ({"indicator": "nuance", "nuance": "SOC", "op": "below", "percent": "30"},
-         {"anne", "eric"}),  # fmt: skip
+        (
+            {"indicator": "nuance", "nuance": "SOC", "op": "below", "percent": "30"},
+            {"anne", "eric"},
+        ),  # fmt: skip
         ({"indicator": "nuance", "nuance": "ECO", "op": "above", "percent": "1"}, set()),
     ],
 )
