@@ -83,18 +83,22 @@ def suppressed(campaign_id: int | None, channel: str) -> Q:
     return Q(Exists(Suppression.objects.filter(applies, key_hash__in=keys)))
 
 
-def active_consent(campaign: int | list[int] | None, channel: str, purpose: str) -> Q:
-    """People with an active consent (given, confirmed when double opt-in applies, not
-    withdrawn) for this channel and purpose, to this campaign (or one of these; None: any)."""
-    consents = Consent.objects.filter(
-        person=OuterRef("pk"), channel=channel, purpose=purpose, withdrawn_at__isnull=True
-    )
+def active_consents(
+    campaign: int | list[int] | None, channel: str, purpose: str
+) -> QuerySet[Consent]:
+    """Active consents (given, confirmed when double opt-in applies, not withdrawn) for this
+    channel and purpose, to this campaign (or one of these; None: any)."""
+    consents = Consent.objects.filter(channel=channel, purpose=purpose, withdrawn_at__isnull=True)
     if isinstance(campaign, list):
         consents = consents.filter(campaign_id__in=campaign)
     elif campaign is not None:
         consents = consents.filter(campaign_id=campaign)
-    active = consents.filter(Q(confirmation_required=False) | Q(confirmed_at__isnull=False))
-    return Q(Exists(active))
+    return consents.filter(Q(confirmation_required=False) | Q(confirmed_at__isnull=False))
+
+
+def active_consent(campaign: int | list[int] | None, channel: str, purpose: str) -> Q:
+    """People with an active consent (see `active_consents`)."""
+    return Q(Exists(active_consents(campaign, channel, purpose).filter(person=OuterRef("pk"))))
 
 
 def reachable(channel: str) -> Q:

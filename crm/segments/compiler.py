@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from crm.models import CampaignAttachment, Person
 from crm.segments import registry
 from crm.segments.errors import CriteriaError, Problem
-from crm.segments.registry import BuildContext
+from crm.segments.registry import BuildContext, SemiJoin
 from crm.selectors import people_for
 
 NOBODY = Q(pk__in=[])
@@ -47,26 +47,68 @@ def universe(ctx: BuildContext) -> QuerySet[Person]:
     )
 
 
-def _compile(node: dict[str, Any], ctx: BuildContext) -> Q | None:
-    """A Q, or None for "everyone" (an empty group), which the combinations respect."""
+def _relational(q: Any) -> bool:
+    """Whether a condition reaches other tables (an EXISTS somewhere inside)."""
+    if isinstance(q, Exists):
+        return True
+    return isinstance(q, Q) and any(_relational(child) for child in q.children)
+
+
+def _union(parts: list[Q]) -> Q:
+    """OR of conditions that reach other tables, as `id IN (branch UNION ALL branch…)`.
+
+    PostgreSQL cannot turn `EXISTS (…) OR EXISTS (…)` into joins: it probes each EXISTS for
+    every person. Each branch of the union is planned on its own indexes (a semi-join, an
+    index scan on the person row…), and the union joins the outer query once."""
+    branches = []
+    for part in parts:
+        rows = getattr(part, "rows", None)
+        if isinstance(part, SemiJoin) and rows is not None and not part.negated:
+            # Straight from the related table's index: no need to go through the person row.
+            branches.append(rows.order_by().values(part.person_field))
+        else:
+            branches.append(Person.objects.filter(part).order_by().values("pk"))
+    return Q(pk__in=branches[0].union(*branches[1:], all=True))
+
+
+def _compile(node: dict[str, Any], ctx: BuildContext, negated: bool = False) -> Q | None:
+    """A Q, or None for "everyone" (an empty group), or NOBODY.
+
+    Negations are pushed down to the criteria (De Morgan), so the SQL holds NOT EXISTS
+    (anti-joins) rather than NOT over a group; an OR that reaches other tables becomes a
+    union of semi-joins (see `_union`)."""
     if "criterion" in node:
         criterion = registry.get(node["criterion"])
         if criterion is None:  # e.g. the territory app was removed since the segment was saved
             raise CriteriaError(
                 [Problem("", f"criterion {node['criterion']!r} is no longer available")]
             )
-        return criterion.compile(node.get("params", {}), ctx)
-    children = [_compile(child, ctx) for child in node.get("children", [])]
+        compiled = criterion.compile(node.get("params", {}), ctx)
+        return ~compiled if negated else compiled
     op = node.get("op", "and")
+    children = node.get("children", [])
     if op == "not":
-        inner = children[0] if children else None
-        return NOBODY if inner is None else ~inner
-    if op == "or":
-        if not children or any(c is None for c in children):
-            return None
-        return reduce(or_, [c for c in children if c is not None])
-    present = [c for c in children if c is not None]
-    return reduce(and_, present) if present else None
+        return _compile(children[0], ctx, not negated) if children else None
+    if not children:  # an empty group matches everyone
+        return NOBODY if negated else None
+    if negated:
+        op = "or" if op == "and" else "and"
+    parts = [_compile(child, ctx, negated) for child in children]
+    if op == "and":
+        if any(p is NOBODY for p in parts):
+            return NOBODY
+        present = [p for p in parts if p is not None]
+        return reduce(and_, present) if present else None
+    if any(p is None for p in parts):
+        return None
+    present = [p for p in parts if p is not NOBODY and p is not None]
+    if not present:
+        return NOBODY
+    if len(present) == 1:
+        return present[0]
+    if any(_relational(p) for p in present):
+        return _union(present)
+    return reduce(or_, present)
 
 
 def compile_tree(tree: dict[str, Any], ctx: BuildContext) -> Q:

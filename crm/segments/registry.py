@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -226,6 +226,22 @@ class BuildContext:
         if len(ids_in) == 1:
             return Q(**{field_name: next(iter(ids_in))})
         return Q(**{f"{field_name}__in": sorted(ids_in)})
+
+
+class SemiJoin(Q):
+    """`EXISTS (SELECT 1 FROM <rows> WHERE <rows>.person_id = crm_person.id)`, keeping the
+    uncorrelated rows: an OR of such conditions compiles to a UNION of their person ids."""
+
+    rows: QuerySet[Any] | None = None
+    person_field = "person"
+
+
+def semi_join(rows: QuerySet[Any], person_field: str = "person") -> Q:
+    """The people having at least one of these rows (`person_field` links a row to them)."""
+    q = SemiJoin(Exists(rows.filter(**{person_field: OuterRef("pk")})))
+    q.rows = rows
+    q.person_field = person_field
+    return q
 
 
 class Criterion:

@@ -30,7 +30,7 @@ from crm.models import Action, ActionType
 from crm.segments.criteria.lists import campaign_choices
 from crm.segments.errors import ParamError
 from crm.segments.params import Choice, DecimalAmount, Integer, MultiChoice, Text
-from crm.segments.registry import ACTIVITY, BuildContext, Criterion, register
+from crm.segments.registry import ACTIVITY, BuildContext, Criterion, register, semi_join
 
 SEGMENT_ACTION_TYPES = [
     ActionType.SIGNED_PETITION,
@@ -128,9 +128,7 @@ class ActionCriterion(Criterion):
 
     def compile(self, params: dict[str, Any], ctx: BuildContext) -> Q:
         rows = Action.objects.filter(
-            ctx.campaign_q("campaign_id", params.get("campaign")),
-            person=OuterRef("pk"),
-            type=params["type"],
+            ctx.campaign_q("campaign_id", params.get("campaign")), type=params["type"]
         )
         if params.get("page"):
             rows = rows.filter(source_page_id=params["page"])
@@ -140,7 +138,7 @@ class ActionCriterion(Criterion):
             )
         if since := _since(ctx, params.get("within_days")):
             rows = rows.filter(occurred_at__gte=since)
-        return Q(Exists(rows))
+        return semi_join(rows)
 
 
 @register

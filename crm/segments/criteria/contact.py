@@ -12,7 +12,7 @@ from crm import selectors
 from crm.models import Channel, Purpose
 from crm.segments.criteria.lists import campaign_choices
 from crm.segments.params import Choice
-from crm.segments.registry import CONTACT, BuildContext, Criterion, register
+from crm.segments.registry import CONTACT, BuildContext, Criterion, register, semi_join
 
 
 def _campaign_param(required: bool = False) -> Choice:
@@ -41,7 +41,10 @@ class ConsentCriterion(Criterion):
     )
 
     def compile(self, params: dict[str, Any], ctx: BuildContext) -> Q:
-        return selectors.active_consent(_sender(params, ctx), params["channel"], params["purpose"])
+        consents = selectors.active_consents(
+            _sender(params, ctx), params["channel"], params["purpose"]
+        )
+        return semi_join(consents)
 
     def describe(self, params: dict[str, Any], ctx: BuildContext) -> str:
         return _("Consents to %(channel)s for %(purpose)s") % {

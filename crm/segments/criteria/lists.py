@@ -30,6 +30,7 @@ from crm.segments.registry import (
     Criterion,
     forbidden_reason,
     register,
+    semi_join,
 )
 
 MAX_LIST_DEPTH = 5
@@ -73,9 +74,9 @@ class Tags(Criterion):
             for tag in ids:
                 q &= Q(Exists(PersonTag.objects.filter(person=OuterRef("pk"), tag_id=tag)))
             return q
-        tagged = PersonTag.objects.filter(person=OuterRef("pk"))
+        tagged = PersonTag.objects.all()
         tagged = tagged.filter(tag_id=ids[0]) if len(ids) == 1 else tagged.filter(tag_id__in=ids)
-        return ~Q(Exists(tagged)) if params["match"] == "none" else Q(Exists(tagged))
+        return ~semi_join(tagged) if params["match"] == "none" else semi_join(tagged)
 
     def describe(self, params: dict[str, Any], ctx: BuildContext) -> str:
         names = self.params[1].display(params["tags"], ctx)
@@ -111,12 +112,10 @@ class CampaignCriterion(Criterion):
     )
 
     def compile(self, params: dict[str, Any], ctx: BuildContext) -> Q:
-        rows = CampaignAttachment.objects.filter(
-            ctx.campaign_q("campaign_id", params["campaigns"]), person=OuterRef("pk")
-        )
+        rows = CampaignAttachment.objects.filter(ctx.campaign_q("campaign_id", params["campaigns"]))
         if params.get("reasons"):
             rows = rows.filter(reason__in=params["reasons"])
-        return Q(Exists(rows))
+        return semi_join(rows)
 
 
 @register
@@ -136,12 +135,10 @@ class RollList(Criterion):
     )
 
     def compile(self, params: dict[str, Any], ctx: BuildContext) -> Q:
-        rows = ElectoralRegistration.objects.filter(
-            person=OuterRef("pk"), list_type__in=params["lists"]
-        )
+        rows = ElectoralRegistration.objects.filter(list_type__in=params["lists"])
         if params.get("communes"):
             rows = rows.filter(commune_code__in=params["communes"])
-        return Q(Exists(rows))
+        return semi_join(rows)
 
 
 # --- custom fields ----------------------------------------------------------------------------
@@ -291,10 +288,10 @@ class CustomFieldCriterion(Criterion):
         field = CustomField.objects.get(pk=params["field"])
         column = VALUE_COLUMN[field.type]
         op = params["op"]
-        rows = CustomFieldValue.objects.filter(person=OuterRef("pk"), field_id=field.pk)
+        rows = CustomFieldValue.objects.filter(field_id=field.pk)
         filled = ~Q(value_text="") if column == "value_text" else Q(**{f"{column}__isnull": False})
         if op in ("set", "unset"):
-            found = Q(Exists(rows.filter(filled)))
+            found = semi_join(rows.filter(filled))
             return found if op == "set" else ~found
         value = params.get("value")
         if op == "true" or op == "false":
@@ -312,7 +309,7 @@ class CustomFieldCriterion(Criterion):
         else:
             lookup = {"eq": "exact", "gte": "gte", "lte": "lte", "before": "lt", "after": "gt"}[op]
             condition = Q(**{f"{column}__{lookup}": value})
-        return Q(Exists(rows.filter(condition)))
+        return semi_join(rows.filter(condition))
 
     def describe(self, params: dict[str, Any], ctx: BuildContext) -> str:
         field = CustomField.objects.filter(pk=params["field"]).first()
@@ -385,9 +382,7 @@ class InSegment(Criterion):
 
         segment = Segment.objects.get(pk=params["segment"])
         if segment.is_static:
-            return Q(
-                Exists(SegmentMember.objects.filter(segment_id=segment.pk, person=OuterRef("pk")))
-            )
+            return semi_join(SegmentMember.objects.filter(segment_id=segment.pk))
         chain = (*ctx.stack, *([ctx.segment_id] if ctx.segment_id else []))
         if segment.pk in chain or len(chain) >= MAX_LIST_DEPTH:
             return Q(pk__in=[])  # a cycle made after validation: match nobody, never loop

@@ -15,7 +15,7 @@ from cocarde.tenancy.models import StaffRole
 from crm.models import Interest, Person
 from crm.segments.errors import ParamError
 from crm.segments.params import Choice, DateParam, Integer, MultiChoice
-from crm.segments.registry import ENGAGEMENT, WHO, BuildContext, Criterion, register
+from crm.segments.registry import ENGAGEMENT, WHO, BuildContext, Criterion, register, semi_join
 
 
 @register
@@ -223,7 +223,7 @@ class Interests(Criterion):
                     Exists(through.objects.filter(person_id=OuterRef("pk"), interest_id=interest))
                 )
             return q
-        return Q(Exists(through.objects.filter(person_id=OuterRef("pk"), interest_id__in=ids)))
+        return semi_join(through.objects.filter(interest_id__in=ids))
 
     def describe(self, params: dict[str, Any], ctx: BuildContext) -> str:
         names = self.params[1].display(params["interests"], ctx)
