@@ -71,12 +71,16 @@ def _union(parts: list[Q]) -> Q:
     return Q(pk__in=branches[0].union(*branches[1:], all=True))
 
 
-def _compile(node: dict[str, Any], ctx: BuildContext, negated: bool = False) -> Q | None:
+def _compile(
+    node: dict[str, Any], ctx: BuildContext, negated: bool = False, union: bool = True
+) -> Q | None:
     """A Q, or None for "everyone" (an empty group), or NOBODY.
 
     Negations are pushed down to the criteria (De Morgan), so the SQL holds NOT EXISTS
-    (anti-joins) rather than NOT over a group; an OR that reaches other tables becomes a
-    union of semi-joins (see `_union`)."""
+    (anti-joins) rather than NOT over a group. An OR reaching other tables becomes a union of
+    semi-joins (`_union`) when nothing cheaper narrows the rows first: beside a condition on
+    the person row (an age range, communes, an area…), probing each remaining person's rows
+    through their indexes is faster than collecting every branch's people, so the OR stays."""
     if "criterion" in node:
         criterion = registry.get(node["criterion"])
         if criterion is None:  # e.g. the territory app was removed since the segment was saved
@@ -88,17 +92,22 @@ def _compile(node: dict[str, Any], ctx: BuildContext, negated: bool = False) -> 
     op = node.get("op", "and")
     children = node.get("children", [])
     if op == "not":
-        return _compile(children[0], ctx, not negated) if children else None
+        return _compile(children[0], ctx, not negated, union) if children else None
     if not children:  # an empty group matches everyone
         return NOBODY if negated else None
     if negated:
         op = "or" if op == "and" else "and"
-    parts = [_compile(child, ctx, negated) for child in children]
     if op == "and":
+        parts = [_compile(child, ctx, negated, union=False) for child in children]
         if any(p is NOBODY for p in parts):
             return NOBODY
         present = [p for p in parts if p is not None]
+        narrowed = any(not _relational(p) for p in present)
+        if not narrowed:
+            parts = [_compile(child, ctx, negated, union=True) for child in children]
+            present = [p for p in parts if p is not None]
         return reduce(and_, present) if present else None
+    parts = [_compile(child, ctx, negated, union) for child in children]
     if any(p is None for p in parts):
         return None
     present = [p for p in parts if p is not NOBODY and p is not None]
@@ -106,7 +115,7 @@ def _compile(node: dict[str, Any], ctx: BuildContext, negated: bool = False) -> 
         return NOBODY
     if len(present) == 1:
         return present[0]
-    if any(_relational(p) for p in present):
+    if union and any(_relational(p) for p in present):
         return _union(present)
     return reduce(or_, present)
 
