@@ -36,7 +36,15 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, models, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -143,6 +151,17 @@ def count(segment: Segment, *, user: Any = None) -> int:
     return total
 
 
+def sample(people: QuerySet[Person], size: int = SAMPLE_SIZE) -> list[Person]:
+    """The most recently added people of a segment.
+
+    Ordered by `id + 0`, not `id`: with the plain column, PostgreSQL may walk the primary key
+    backwards and test every person until it finds `size` that match, which takes seconds on
+    a small segment of a large file; the expression makes it find the matches first (as
+    counting does) and keep the last ones."""
+    newest = ExpressionWrapper(F("pk") + 0, output_field=BigIntegerField())
+    return list(people.order_by(newest.desc())[:size])
+
+
 @dataclass(frozen=True)
 class Preview:
     count: int
@@ -181,10 +200,10 @@ def preview(
     try:
         with _time_limit(PREVIEW_TIMEOUT_SECONDS):
             total = people.count()
-            sample = list(people.order_by("-pk")[:sample_size]) if total else []
+            found = sample(people, sample_size) if total else []
     except DatabaseError as error:
         raise PreviewTooSlow from error
-    return Preview(total, sample, tree)
+    return Preview(total, found, tree)
 
 
 # --- saving -----------------------------------------------------------------------------------

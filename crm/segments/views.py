@@ -314,7 +314,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     people = services.people_in(segment, user=user)
     total = services.count(segment, user=user)
-    sample = list(people.order_by("-pk")[:SAMPLE]) if total else []
+    sample = services.sample(people) if total else []
     can_edit = can(user, Capability.EDIT_PEOPLE, segment.campaign_id)
     return render(
         request,
