@@ -337,9 +337,6 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-SAMPLE = 20
-
-
 @require_POST
 def segment_freeze(request: HttpRequest, pk: int) -> HttpResponse:
     segment = _editable_segment(request, pk)
