@@ -83,10 +83,13 @@ def _import_samples(campaign: Campaign, stdout: TextIO) -> None:
 
 
 def load(*, stdout: TextIO) -> None:
+    from crm.segments import demo as segments_demo
+
     campaigns = _demo_campaigns(stdout)
     roll_campaign = next((c for c in campaigns if "41998" in (c.commune_codes or [])), campaigns[0])
     _import_samples(roll_campaign, stdout)
     _engage(campaigns, roll_campaign, stdout)
+    segments_demo.load(stdout=stdout)
 
 
 @transaction.atomic

@@ -80,3 +80,4 @@ def register_crm_models() -> None:
     register(m.DuplicateCandidate, "person_b")
     register(m.MergeRecord, "survivor", sensitive=("snapshot",))
     register(m.ImportChange, "person", campaign_field="run__campaign", sensitive=("data",))
+    register(m.SegmentMember, "person", campaign_field="segment__campaign")

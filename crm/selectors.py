@@ -22,6 +22,7 @@ from crm.models import (
     PhoneNumber,
     Suppression,
 )
+from crm.models.people import ContactStatus
 from crm.normalize import search_key
 
 
@@ -82,20 +83,56 @@ def suppressed(campaign_id: int | None, channel: str) -> Q:
     return Q(Exists(Suppression.objects.filter(applies, key_hash__in=keys)))
 
 
-def contactable(campaign_id: int, channel: str, purpose: str) -> QuerySet[Person]:
-    """People this campaign may contact on this channel for this purpose, in one SQL query:
-    an active (confirmed, not withdrawn) consent, and no suppression of their address/number."""
-    active = Consent.objects.filter(
-        person=OuterRef("pk"),
-        campaign_id=campaign_id,
-        channel=channel,
-        purpose=purpose,
-        withdrawn_at__isnull=True,
-    ).filter(Q(confirmation_required=False) | Q(confirmed_at__isnull=False))
-    people = Person.objects.filter(Exists(active))
+def active_consents(
+    campaign: int | list[int] | None, channel: str, purpose: str
+) -> QuerySet[Consent]:
+    """Active consents (given, confirmed when double opt-in applies, not withdrawn) for this
+    channel and purpose, to this campaign (or one of these; None: any)."""
+    consents = Consent.objects.filter(channel=channel, purpose=purpose, withdrawn_at__isnull=True)
+    if isinstance(campaign, list):
+        consents = consents.filter(campaign_id__in=campaign)
+    elif campaign is not None:
+        consents = consents.filter(campaign_id=campaign)
+    return consents.filter(Q(confirmation_required=False) | Q(confirmed_at__isnull=False))
+
+
+def active_consent(campaign: int | list[int] | None, channel: str, purpose: str) -> Q:
+    """People with an active consent (see `active_consents`)."""
+    return Q(Exists(active_consents(campaign, channel, purpose).filter(person=OuterRef("pk"))))
+
+
+def reachable(channel: str) -> Q:
+    """People with a contact point that works for this channel: a valid email address; a valid
+    mobile for SMS; a valid number for calls; a postal address for post."""
+    valid = ContactStatus.VALID
+    if channel == "email":
+        return Q(Exists(EmailAddress.objects.filter(person=OuterRef("pk"), status=valid)))
+    if channel == "sms":
+        mobiles = PhoneNumber.objects.filter(
+            person=OuterRef("pk"), status=valid, kind=PhoneNumber.Kind.MOBILE
+        )
+        return Q(Exists(mobiles))
+    if channel == "phone":
+        return Q(Exists(PhoneNumber.objects.filter(person=OuterRef("pk"), status=valid)))
+    return (~Q(street_name="") | ~Q(locality="")) & (~Q(postcode="") | ~Q(commune_name=""))
+
+
+def contactable_q(campaign_id: int, channel: str, purpose: str | None) -> Q:
+    """The condition behind `contactable()`; without a purpose, consent is not required."""
+    condition = reachable(channel)
+    if purpose:
+        condition &= active_consent(campaign_id, channel, purpose)
     if channel in ("email", "sms", "phone"):
-        people = people.exclude(suppressed(campaign_id, channel))
-    return people
+        condition &= ~suppressed(campaign_id, channel)
+    return condition
+
+
+def contactable(campaign_id: int, channel: str, purpose: str) -> QuerySet[Person]:
+    """People this campaign may contact on this channel for this purpose, in one SQL query
+    (EXISTS semi-joins): an active (confirmed, not withdrawn) consent, a contact point that
+    works (not bounced), and no suppression of their address/number. Segments use the same
+    condition (`crm.segments` criteria `consent` and `contactable`)."""
+    return Person.objects.filter(contactable_q(campaign_id, channel, purpose))
 
 
 def count_web_actions(page_id: int, action_type: str | None = None) -> int:

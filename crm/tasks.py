@@ -78,3 +78,15 @@ def bulk_undo_import(run_id: int, actor_id: int | None = None) -> bool:
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     undo_import(run, actor=actor)
     return True
+
+
+# Tasks of the segments package, registered with the worker through this module.
+from crm.segments.tasks import bulk_segment_batch  # noqa: E402
+
+__all__ = [
+    "bulk_apply_retention_rules",
+    "bulk_run_import",
+    "bulk_undo_import",
+    "bulk_segment_batch",
+    "transactional_send_consent_confirmation",
+]

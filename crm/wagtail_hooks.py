@@ -44,8 +44,13 @@ class CrmSubmenu(SubmenuMenuItem):
 @hooks.register("register_admin_urls")
 def register_crm_urls() -> list[Any]:
     from crm.imports import admin_urls as import_urls
+    from crm.segments import urls as segment_urls
 
-    return [path("crm/imports/", include(import_urls)), path("crm/", include(admin_urls))]
+    return [
+        path("crm/imports/", include(import_urls)),
+        path("crm/segments/", include(segment_urls)),
+        path("crm/", include(admin_urls)),
+    ]
 
 
 class CampaignOwnedPolicy(BasePermissionPolicy):
@@ -178,6 +183,13 @@ def register_crm_menu() -> MenuItem:
             reverse("crm_people"),
             icon_name="group",
             order=1,
+            capability=Capability.VIEW_PEOPLE,
+        ),
+        CapabilityMenuItem(
+            _("Segments"),
+            reverse("crm_segments"),
+            icon_name="crosshairs",
+            order=2,
             capability=Capability.VIEW_PEOPLE,
         ),
         CapabilityMenuItem(

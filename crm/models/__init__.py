@@ -21,6 +21,7 @@ from crm.models.people import (
     PhoneNumber,
 )
 from crm.models.privacy import RetentionRule, StaffListPreference
+from crm.models.segments import Segment, SegmentMember
 
 __all__ = [
     "Action",
@@ -49,6 +50,8 @@ __all__ = [
     "PhoneNumber",
     "Purpose",
     "RetentionRule",
+    "Segment",
+    "SegmentMember",
     "StaffListPreference",
     "Suppression",
     "Tag",

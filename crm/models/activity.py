@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
 from django.utils.translation import gettext_lazy as _
 
 
@@ -91,6 +92,25 @@ class Action(models.Model):
             models.Index(fields=["person", "type", "occurred_at"]),
             models.Index(fields=["campaign", "type", "occurred_at"]),
             models.Index(fields=["source_page_id", "type"]),
+            # Segments over every campaign ("donated in the last 90 days"): a range of one type.
+            models.Index(
+                fields=["type", "occurred_at"], include=["person"], name="crm_action_type_time"
+            ),
+            # "Opened or clicked blast Z": messaging writes the blast id into the action data.
+            models.Index(
+                KeyTextTransform("blast_id", "data"),
+                "type",
+                name="crm_action_blast",
+                condition=models.Q(
+                    type__in=[
+                        "email_opened",
+                        "email_clicked",
+                        "email_sent",
+                        "sms_sent",
+                        "sms_replied",
+                    ]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

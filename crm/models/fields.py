@@ -151,7 +151,12 @@ class CustomFieldValue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "field"], name="customvalue_unique")
         ]
-        indexes = [models.Index(fields=["field", "value_text"])]
+        indexes = [
+            models.Index(fields=["field", "value_text"]),
+            models.Index(fields=["field", "value_number"], name="crm_customvalue_number"),
+            models.Index(fields=["field", "value_date"], name="crm_customvalue_date"),
+            models.Index(fields=["field", "value_bool"], name="crm_customvalue_bool"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.field_id}={self.value}"

@@ -81,6 +81,13 @@ class Person(models.Model):
     polling_station_code = models.CharField(
         _("polling station (bureau de vote)"), max_length=10, blank=True
     )
+    # Where the person votes and lives, for targeting: the legislative constituency of their
+    # polling station as the roll gives it ("41-01"), and the INSEE IRIS of their address
+    # (9 characters) as geocoding gives it.
+    circonscription_code = models.CharField(
+        _("constituency (circonscription)"), max_length=6, blank=True
+    )
+    iris_code = models.CharField(_("IRIS"), max_length=9, blank=True)
 
     # Engagement. Support level and supporter status are political opinions (GDPR art. 9):
     # shown only to roles holding Capability.VIEW_SENSITIVE.
@@ -148,6 +155,26 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["birth_year", "birth_month", "birth_day"]),
             models.Index(fields=["commune_code", "polling_station_code"]),
+            # Segment criteria (crm.segments): each one is backed by an index.
+            models.Index(fields=["circonscription_code"], name="crm_person_circo"),
+            models.Index(fields=["iris_code"], name="crm_person_iris"),
+            models.Index(fields=["latitude", "longitude"], name="crm_person_latlon"),
+            models.Index(fields=["sex", "birth_year"], name="crm_person_sex_birth"),
+            models.Index(
+                fields=["member_status"],
+                name="crm_person_member",
+                condition=~models.Q(member_status=""),
+            ),
+            models.Index(
+                fields=["support_level"],
+                name="crm_person_support",
+                condition=models.Q(support_level__isnull=False),
+            ),
+            models.Index(
+                fields=["supporter_status"],
+                name="crm_person_supporter",
+                condition=~models.Q(supporter_status=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -376,7 +403,10 @@ class ElectoralRegistration(models.Model):
                 fields=["person", "commune_code", "list_type"], name="registration_unique"
             )
         ]
-        indexes = [models.Index(fields=["commune_code", "polling_station_code"])]
+        indexes = [
+            models.Index(fields=["commune_code", "polling_station_code"]),
+            models.Index(fields=["list_type", "person"], name="crm_registration_list"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.list_type} {self.commune_code}"

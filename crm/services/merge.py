@@ -45,6 +45,7 @@ UNIQUE_PER_PERSON = {
     "crm.CustomFieldValue.person": ("field_id",),
     "crm.ElectoralRegistration.person": ("commune_code", "list_type"),
     "crm.PhoneNumber.person": ("e164",),
+    "crm.SegmentMember.person": ("segment_id",),
 }
 NOT_MOVED = {"crm.DuplicateCandidate.person_a", "crm.DuplicateCandidate.person_b"}
 

@@ -67,6 +67,8 @@ ADDRESS_FIELDS = (
     "latitude",
     "longitude",
     "polling_station_code",
+    "circonscription_code",
+    "iris_code",
 )
 ENGAGEMENT_FIELDS = (
     "member_status",
@@ -337,6 +339,11 @@ def _tag_for(name: str, campaign: Campaign | None) -> Tag:
     if tag is None:
         tag = Tag.objects.create(campaign=campaign, slug=slug, name=name)
     return tag
+
+
+def tag_for(name: str, campaign: Campaign | None) -> Tag:
+    """The tag of this name in this campaign (national when None), created when new."""
+    return _tag_for(name, campaign)
 
 
 @transaction.atomic

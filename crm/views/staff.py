@@ -23,7 +23,7 @@ from cocarde.audit.services import record_event
 from cocarde.tenancy.permissions import Capability, campaign_ids_for, campaigns_for, can
 from crm import selectors
 from crm.exports import EXPORT_COLUMNS as EXPORT_TABLE_COLUMNS
-from crm.exports import neutralise, person_cell, write_xlsx
+from crm.exports import person_cell, write_xlsx
 from crm.exports import table as export_table
 from crm.forms import (
     COLUMNS,
@@ -247,28 +247,41 @@ class _Echo:
         return value
 
 
+def _export_rows(request: HttpRequest, people: QuerySet[Person], sensitive: bool) -> Any:
+    """The export table (header first) of these people: the same columns in CSV and XLSX."""
+    people = _with_contacts(_annotate_sensitive(people, request.user), request.user).order_by(
+        "last_name_key", "first_names_key", "id"
+    )
+    columns = list(EXPORT_TABLE_COLUMNS)
+    if sensitive:
+        columns += ["supporter_status", "support_level"]
+    return export_table(people.iterator(chunk_size=500), columns)
+
+
+def people_csv_response(
+    request: HttpRequest, people: QuerySet[Person], *, sensitive: bool, filename: str
+) -> StreamingHttpResponse:
+    """Stream people as CSV (semicolons, BOM for spreadsheets, formulas neutralised).
+    Sensitive columns only when `sensitive`, and filled only for the people whose campaigns
+    let this user see opinions. The caller checks the permission and writes the audit line."""
+    writer = csv.writer(_Echo(), delimiter=";")
+
+    def lines() -> Any:
+        yield "\ufeff"
+        for row in _export_rows(request, people, sensitive):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
+    return response
+
+
 def people_export(request: HttpRequest) -> HttpResponse:
     """CSV of the filtered list, permission-gated and logged. Sensitive columns only for the
     people whose campaigns let this user see opinions."""
     _require_any(request.user, Capability.EXPORT_PEOPLE)
     _form, people, sensitive = _filtered_people(request, Capability.EXPORT_PEOPLE)
-    people = _with_contacts(_annotate_sensitive(people, request.user), request.user).order_by(
-        "last_name_key", "first_names_key", "id"
-    )
-    columns = [
-        "name",
-        "email",
-        "phone",
-        "commune",
-        "postcode",
-        "polling_station",
-        "tags",
-        "member_status",
-        "created",
-        "first_source",
-    ]
-    if sensitive:
-        columns += ["supporter_status", "support_level"]
     count = people.count()
     record_event(
         "crm.people.export",
@@ -276,17 +289,7 @@ def people_export(request: HttpRequest) -> HttpResponse:
         data={"count": count, "filters": {k: v for k, v in request.GET.items() if k != "p"}},
         request=request,
     )
-    writer = csv.writer(_Echo(), delimiter=";")
-
-    def rows() -> Any:
-        yield "\ufeff" + writer.writerow(["id", *[str(COLUMNS[c]) for c in columns]])
-        for person in people.iterator(chunk_size=500):
-            yield writer.writerow([person.pk, *[neutralise(_cell(person, c)) for c in columns]])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="people-{stamp}.csv"'
-    return response
+    return people_csv_response(request, people, sensitive=sensitive, filename="people")
 
 
 def people_export_xlsx(request: HttpRequest) -> HttpResponse:
@@ -295,12 +298,6 @@ def people_export_xlsx(request: HttpRequest) -> HttpResponse:
 
     _require_any(request.user, Capability.EXPORT_PEOPLE)
     _form, people, sensitive = _filtered_people(request, Capability.EXPORT_PEOPLE)
-    people = _with_contacts(_annotate_sensitive(people, request.user), request.user).order_by(
-        "last_name_key", "first_names_key", "id"
-    )
-    columns = list(EXPORT_TABLE_COLUMNS)
-    if sensitive:
-        columns += ["supporter_status", "support_level"]
     record_event(
         "crm.people.export",
         actor=request.user,
@@ -312,7 +309,7 @@ def people_export_xlsx(request: HttpRequest) -> HttpResponse:
         request=request,
     )
     buffer = io.BytesIO()
-    write_xlsx(export_table(people.iterator(chunk_size=500), columns), buffer)
+    write_xlsx(_export_rows(request, people, sensitive), buffer)
     response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -342,9 +339,6 @@ def people_bulk_tag(request: HttpRequest) -> HttpResponse:
         )
     messages.success(request, _("Tagged %(count)s people.") % {"count": len(people)})
     return redirect(reverse("crm_people"))
-
-
-# --- profile --------------------------------------------------------------------------------
 
 
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -22,6 +22,8 @@ from crm.models import (
     ExternalId,
     Person,
     RetentionRule,
+    Segment,
+    SegmentMember,
     Suppression,
 )
 from crm.services import people as people_services
@@ -96,6 +98,8 @@ def rich_person(alpha, bravo, make_person, make_user):
     people_services.add_note(
         person, "Soutien fervent, à recontacter", campaign=alpha, actor=make_user()
     )
+    static = Segment.objects.create(campaign=alpha, name="À rappeler", kind="static")
+    SegmentMember.objects.create(segment=static, person=other)  # moves with the merge
     merge_people(person, other, actor=None)
     DuplicateCandidate.objects.create(
         person_a_id=min(person.pk, third.pk),
