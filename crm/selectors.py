@@ -22,6 +22,7 @@ from crm.models import (
     PhoneNumber,
     Suppression,
 )
+from crm.models.activity import WEB_ACTION_TYPES
 from crm.models.people import ContactStatus
 from crm.normalize import search_key
 
@@ -133,6 +134,17 @@ def contactable(campaign_id: int, channel: str, purpose: str) -> QuerySet[Person
     works (not bounced), and no suppression of their address/number. Segments use the same
     condition (`crm.segments` criteria `consent` and `contactable`)."""
     return Person.objects.filter(contactable_q(campaign_id, channel, purpose))
+
+
+def recent_web_actions(user: Any) -> QuerySet[Action]:
+    """Answers to the site forms of the campaigns this user may see, newest first."""
+    ids = campaign_ids_for(user, Capability.VIEW_PEOPLE)
+    actions = (
+        Action.objects.filter(type__in=WEB_ACTION_TYPES, source_page_id__isnull=False)
+        .select_related("person", "campaign")
+        .order_by("-occurred_at", "-pk")
+    )
+    return actions if ids is None else actions.filter(campaign_id__in=ids)
 
 
 def count_web_actions(page_id: int, action_type: str | None = None) -> int:

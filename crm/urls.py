@@ -11,4 +11,5 @@ urlpatterns = [
     path("moi/<str:token>/export.json", public.my_data_export, name="my_data_export"),
     path("desabonnement/<str:token>/", public.unsubscribe, name="unsubscribe"),
     path("confirmer/<str:token>/", public.confirm, name="confirm"),
+    path("anti-spam/", public.pow_challenge, name="pow_challenge"),
 ]

@@ -41,12 +41,6 @@ class ActionForm(forms.Form):
     email = forms.EmailField(
         label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-    # Bots fill every field; people never see this one (hidden with CSS, not type=hidden).
-    website = forms.CharField(
-        label=_("Leave this field empty"),
-        required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
 
     page: ActionFormPage
     question_fields: list[tuple[str, str]]

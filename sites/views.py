@@ -20,7 +20,7 @@ from wagtail.models import Page
 
 from cocarde.tenancy.permissions import Capability, campaign_ids_for, is_national_admin
 from sites.admin_forms import BulkCloneForm, NewSiteForm
-from sites.models import BulkCloneJob, CampaignSite, FormSubmission, SyncConflict, SyncRun
+from sites.models import BulkCloneJob, CampaignSite, SyncConflict, SyncRun
 from sites.services import bulk, cloning, sync
 
 
@@ -331,7 +331,7 @@ class TemplatePageActionView(NationalAdminRequiredMixin, View):
 
 
 class SubmissionsView(WagtailAdminTemplateMixin, TemplateView):
-    """Form answers of the user's campaigns, until the CRM takes them over."""
+    """Answers to the forms of the user's campaigns' sites, as the CRM recorded them."""
 
     template_name = "sites/admin/submissions.html"
     page_title = gettext_lazy("Form answers")
@@ -343,12 +343,11 @@ class SubmissionsView(WagtailAdminTemplateMixin, TemplateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        ids = campaign_ids_for(self.request.user, Capability.VIEW_PEOPLE)
-        submissions = FormSubmission.objects.select_related("campaign")
-        if ids is not None:
-            submissions = submissions.filter(campaign_id__in=ids)
+        from crm.selectors import recent_web_actions
+
+        actions = recent_web_actions(self.request.user)
         return {
             **super().get_context_data(**kwargs),
-            "submissions": submissions[:200],
-            "total": submissions.count(),
+            "actions": actions[:200],
+            "total": actions.count(),
         }

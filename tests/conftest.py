@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.fixtures.people",
     "tests.fixtures.celery",
     "tests.fixtures.browser",
+    "tests.fixtures.forms",
     "tests.fixtures.sites",
 ]
 

@@ -13,6 +13,7 @@ class ActionType(models.TextChoices):
     SIGNED_UP = "signup", _("Signed up")
     VOLUNTEERED = "volunteer", _("Volunteered")
     RSVPED = "rsvp", _("RSVP'd to an event")
+    CONTACTED = "contact", _("Sent a message")
     DONATED = "donation", _("Donated")
     EMAIL_SENT = "email_sent", _("Email sent")
     EMAIL_OPENED = "email_opened", _("Email opened")
@@ -42,6 +43,7 @@ ENGAGEMENT_ACTION_TYPES = frozenset(
         ActionType.SIGNED_UP,
         ActionType.VOLUNTEERED,
         ActionType.RSVPED,
+        ActionType.CONTACTED,
         ActionType.DONATED,
         ActionType.EMAIL_OPENED,
         ActionType.EMAIL_CLICKED,
@@ -54,7 +56,13 @@ ENGAGEMENT_ACTION_TYPES = frozenset(
 )
 # Web actions a site page can record.
 WEB_ACTION_TYPES = frozenset(
-    {ActionType.SIGNED_PETITION, ActionType.SIGNED_UP, ActionType.VOLUNTEERED, ActionType.RSVPED}
+    {
+        ActionType.SIGNED_PETITION,
+        ActionType.SIGNED_UP,
+        ActionType.VOLUNTEERED,
+        ActionType.RSVPED,
+        ActionType.CONTACTED,
+    }
 )
 
 

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from cocarde.audit.services import record_event
 from cocarde.tenancy.models import Campaign
 from crm import abuse
-from crm.models import CampaignAttachment, Consent, EmailAddress
+from crm.models import Action, CampaignAttachment, Consent, EmailAddress
 from crm.models.activity import WEB_ACTION_TYPES
 from crm.services import people as people_services
 from crm.services.consent import ConsentChoice, record_consent
@@ -35,6 +35,8 @@ class WebActionResult:
 
     action_id: int
     confirmation_sent: bool
+    # The person's first action of this type on this page: a page counter counts it.
+    first_on_page: bool = True
 
 
 def confirmation_token(person_uuid: str, consent_ids: Sequence[int]) -> str:
@@ -93,6 +95,12 @@ def record_web_action(
             source=source_url,
         )
         person = result.person
+        first_on_page = (
+            page_id is None
+            or not Action.objects.filter(
+                person=person, type=action_type, source_page_id=page_id
+            ).exists()
+        )
         action = people_services.record_action(
             person,
             action_type,
@@ -132,7 +140,9 @@ def record_web_action(
             target=person,
             data={"type": action_type, "page": page_id, "matched_by": result.rule or "new"},
         )
-    return WebActionResult(action_id=action.pk, confirmation_sent=confirmation)
+    return WebActionResult(
+        action_id=action.pk, confirmation_sent=confirmation, first_on_page=first_on_page
+    )
 
 
 def public_base_url(request: HttpRequest | None) -> str:

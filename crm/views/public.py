@@ -8,10 +8,11 @@ import json
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from crm import abuse
@@ -160,3 +161,9 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         done = True
     pending = Consent.objects.filter(pk__in=consent_ids, person=person).select_related("campaign")
     return render(request, "crm/public/confirm.html", {"done": done, "consents": pending})
+
+
+@never_cache
+def pow_challenge(request: HttpRequest) -> JsonResponse:
+    """A fresh proof-of-work challenge for a public form (fetched by crm/pow.js)."""
+    return JsonResponse(abuse.new_challenge())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote_plus
 
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -378,6 +377,17 @@ class ActionFormPage(SitePage):
         default=False,
         help_text=_("Refuse the form unless the box is ticked. Leave off for news consent."),
     )
+    crm_tags = models.CharField(
+        _("tags"),
+        max_length=255,
+        blank=True,
+        help_text=_("Given in the CRM to everyone who sends this form; separate with commas."),
+    )
+    double_opt_in = models.BooleanField(
+        _("double opt-in"),
+        default=False,
+        help_text=_("Ask people to confirm their consent from an email before it counts."),
+    )
     thank_you_title = models.CharField(
         _("thank-you title"), max_length=200, default=_("Thank you!")
     )
@@ -398,6 +408,7 @@ class ActionFormPage(SitePage):
         FieldRowPanel([FieldPanel("phone_field"), FieldPanel("postcode_field")]),
         FieldPanel("consent_text"),
         FieldPanel("consent_required"),
+        FieldRowPanel([FieldPanel("crm_tags"), FieldPanel("double_opt_in")]),
         InlinePanel("form_questions", label=_("Extra questions")),
         MultiFieldPanel(
             [
@@ -419,40 +430,45 @@ class ActionFormPage(SitePage):
 
         return action_form_class(self)
 
+    def crm_tag_list(self) -> list[str]:
+        return [tag.strip() for tag in self.crm_tags.split(",") if tag.strip()]
+
     def live_count(self) -> int:
         from sites.selectors import submission_count
 
         return submission_count(self)
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from sites.services.forms import handle_form_submission, submission_from_token
+        from crm.abuse import RateLimited, SubmissionRefused
+        from sites.services.forms import handle_form_submission, receipt_from_token
 
         form_class = self.get_form_class()
+        status = 200
         if request.method == "POST":
-            from sites.services.forms import too_many_submissions
-
-            if too_many_submissions(self, request):
-                return HttpResponse(
-                    _("Too many answers from your connection; try again in a few minutes."),
-                    status=429,
-                    content_type="text/plain; charset=utf-8",
-                )
             form = form_class(request.POST)
             if form.is_valid():
-                submission = handle_form_submission(self, form.cleaned_data, request=request)
-                token = signing.dumps(submission.pk if submission else 0, salt="sites.thanks")
-                return HttpResponseRedirect(
-                    f"{self.get_url(request)}?{THANKS_PARAM}={quote_plus(token)}"
-                )
+                try:
+                    receipt = handle_form_submission(self, form.cleaned_data, request=request)
+                except SubmissionRefused as refused:  # spam or rate limit: nothing stored
+                    form.add_error(None, refused.message)
+                    status = 429 if isinstance(refused, RateLimited) else 400
+                except ValidationError as invalid:  # an email or phone the CRM refuses
+                    _add_crm_errors(form, invalid)
+                else:
+                    return HttpResponseRedirect(
+                        f"{self.get_url(request)}?{THANKS_PARAM}={quote_plus(receipt.token())}"
+                    )
         else:
             thanks = request.GET.get(THANKS_PARAM)
             if thanks is not None:
-                return self.serve_thanks(request, submission_from_token(self, thanks))
+                return self.serve_thanks(request, receipt_from_token(thanks))
             form = form_class()
         context = self.get_context(request, *args, **kwargs)
         context["form"] = form
         response = _show_template_samples(
-            request, TemplateResponse(request, self.get_template(request), context), self
+            request,
+            TemplateResponse(request, self.get_template(request), context, status=status),
+            self,
         )
         if request.method == "GET" and not request.GET:
             from sites.cache import allow_page_cache
@@ -460,9 +476,9 @@ class ActionFormPage(SitePage):
             allow_page_cache(request, response)
         return response
 
-    def serve_thanks(self, request: HttpRequest, submission: Any) -> HttpResponse:
+    def serve_thanks(self, request: HttpRequest, receipt: Any) -> HttpResponse:
         context = self.get_context(request)
-        context["submission"] = submission
+        context["receipt"] = receipt
         context["thanks"] = True
         from themes.registry import page_template_names
 
@@ -473,6 +489,15 @@ class ActionFormPage(SitePage):
             ),
             self,
         )
+
+
+def _add_crm_errors(form: Any, error: ValidationError) -> None:
+    """Show the CRM's refusal next to the field it names (email, phone), else on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 class FormQuestion(Orderable):

@@ -62,49 +62,6 @@ class CampaignSite(models.Model):
         return f"{self.site.hostname} · {self.campaign}"
 
 
-class FormSubmission(models.Model):
-    """One answer to a page form, stored whole until the CRM takes it over.
-
-    Kept when the page is deleted (page set to null; the title is copied) so nothing is lost.
-    """
-
-    page = models.ForeignKey(
-        "wagtailcore.Page",
-        verbose_name=_("page"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    page_title = models.CharField(_("page title"), max_length=255)
-    campaign = models.ForeignKey(
-        "tenancy.Campaign",
-        verbose_name=_("campaign"),
-        null=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    kind = models.CharField(_("kind"), max_length=20, db_index=True)
-    first_name = models.CharField(_("first name"), max_length=150)
-    last_name = models.CharField(_("last name"), max_length=150)
-    email = models.EmailField(_("email"))
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    postcode = models.CharField(_("postcode"), max_length=12, blank=True)
-    answers = models.JSONField(_("answers"), default=list, blank=True)
-    consent_text = models.TextField(_("consent text shown"), blank=True)
-    consent_given = models.BooleanField(_("consent given"), default=False)
-    source_url = models.URLField(_("page address"), max_length=500, blank=True)
-    submitted_at = models.DateTimeField(_("submitted"), auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("form submission")
-        verbose_name_plural = _("form submissions")
-        ordering = ["-submitted_at", "-pk"]
-        indexes = [models.Index(fields=["campaign", "-submitted_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.first_name} {self.last_name} · {self.page_title}"
-
-
 class FormCounter(models.Model):
     """The live count shown on a page (signatures, RSVPs). A side table, so publishing a new
     version of the page never resets it."""

@@ -12,6 +12,7 @@ from cocarde.tenancy.models import StaffRole
 from crm import abuse
 from crm.models import CampaignAttachment, Person
 from crm.services import people as people_services
+from tests.fixtures.forms import solved
 
 Role = StaffRole.Role
 PETITION_TEXT = "J'accepte de recevoir les nouvelles de la campagne par email."
@@ -55,14 +56,8 @@ def form_request() -> Callable[..., Any]:
     factory = RequestFactory()
 
     def make(ip: str = "203.0.113.7", *, honeypot: str = "", proof: bool = True, **data: Any):
-        payload = {abuse.HONEYPOT_FIELD: honeypot, **data}
-        if proof:
-            payload[abuse.POW_FIELD] = abuse.solve_challenge(abuse.new_challenge())
+        payload = solved(**data) if proof else {abuse.HONEYPOT_FIELD: "", **data}
+        payload[abuse.HONEYPOT_FIELD] = honeypot
         return factory.post("/petition/", payload, REMOTE_ADDR=ip)
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def _easy_proof_of_work(settings):
-    settings.CRM_POW_MAX_NUMBER = 2_000  # the browser's work, made quick for the suite

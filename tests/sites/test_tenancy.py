@@ -10,6 +10,7 @@ from wagtail.models import Page
 from cocarde.tenancy.models import StaffRole
 from sites.models import ProgrammePage, SiteIdentity
 from sites.permissions import CampaignPagePermissionPolicy
+from tests.fixtures.forms import solved
 
 pytestmark = pytest.mark.django_db
 
@@ -101,13 +102,16 @@ def test_form_answers_are_scoped_to_the_campaign(two_sites, login, make_staff):
     from sites.models import PetitionPage
 
     marie, karim, _staff, client = two_sites
-    for result, email in ((marie, "a@example.org"), (karim, "b@example.org")):
+    for result, name in ((marie, "Alice"), (karim, "Bruno")):
         petition = PetitionPage.objects.descendant_of(result.site.root_page).get()
         Client(HTTP_HOST=result.site.hostname).post(
-            petition.url, {"first_name": "A", "last_name": "B", "email": email, "postcode": "41000"}
+            petition.get_url_parts()[-1],
+            solved(
+                first_name=name, last_name="Votant", email=f"{name}@example.org", postcode="41000"
+            ),
         )
     listing = client.get("/admin/candidate-sites/answers/").content.decode()
-    assert "a@example.org" in listing and "b@example.org" not in listing
+    assert "Alice Votant" in listing and "Bruno" not in listing
 
 
 def test_page_chooser_and_search_list_only_own_site(two_sites):

@@ -21,11 +21,17 @@
     }
     return "";
   }
+  function challengeFor(input) {
+    var url = input.getAttribute("data-challenge-url");
+    if (!url) { return Promise.resolve(JSON.parse(input.getAttribute("data-challenge"))); }
+    return fetch(url, { credentials: "omit", cache: "no-store" }).then(function (response) {
+      return response.json();
+    });
+  }
   function protect(input) {
     var form = input.form;
-    var challenge = JSON.parse(input.getAttribute("data-challenge"));
     var status = form.querySelector("[data-crm-pow-status]");
-    var ready = solve(challenge).then(function (payload) {
+    var ready = challengeFor(input).then(solve).then(function (payload) {
       input.value = payload;
       form.setAttribute("data-crm-pow", "ready");
       if (status) { status.textContent = status.getAttribute("data-done") || ""; }
