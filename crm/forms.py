@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from cocarde.tenancy.models import Campaign
-from crm.models import Channel, CustomField, Person, Tag
+from crm.models import Channel, CustomField, Interest, Person, Tag
 
 COLUMNS = {
     "name": _("Name"),
@@ -124,13 +125,28 @@ class PersonForm(forms.Form):
         choices=[("", "—"), *Person.SupportLevel.choices],
     )
 
+    point_person = forms.ModelChoiceField(
+        label=_("Point person"),
+        required=False,
+        queryset=get_user_model().objects.none(),
+        help_text=_("The team member who follows this person."),
+    )
+    interests = forms.ModelMultipleChoiceField(
+        label=_("Volunteer interests"),
+        required=False,
+        queryset=Interest.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     SENSITIVE = ("supporter_status", "support_level")
 
-    def __init__(self, *args: Any, sensitive: bool, **kwargs: Any):
+    def __init__(self, *args: Any, sensitive: bool, point_people: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         if not sensitive:
             for name in self.SENSITIVE:
                 del self.fields[name]
+        if point_people is not None:
+            self.fields["point_person"].queryset = point_people
 
     @classmethod
     def initial_for(cls, person: Person) -> dict[str, Any]:
@@ -138,6 +154,8 @@ class PersonForm(forms.Form):
         data["birth_date"] = person.birth_date.display()
         data["emails"] = "\n".join(e.email for e in person.emails.all())
         data["phones"] = "\n".join(str(p) for p in person.phones.all())
+        data["point_person"] = person.point_person_id
+        data["interests"] = list(person.interests.values_list("pk", flat=True))
         return data
 
     def changes(self) -> dict[str, Any]:

@@ -40,6 +40,17 @@ def people_for(user: Any, capability: Capability = Capability.VIEW_PEOPLE) -> Qu
     )
 
 
+def point_person_choices(user: Any) -> QuerySet[Any]:
+    """Team members who may follow people of the campaigns this user edits."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True, staff_roles__isnull=False)
+    ids = campaign_ids_for(user, Capability.EDIT_PEOPLE)
+    if ids is not None:
+        users = users.filter(staff_roles__campaign_id__in=ids)
+    return users.distinct().order_by("last_name", "first_name", "email")
+
+
 def get_person_for(user: Any, pk: Any, capability: Capability = Capability.VIEW_PEOPLE) -> Person:
     """The person, or 404 when it does not exist or belongs to campaigns the user cannot see."""
     try:

@@ -256,12 +256,15 @@ def create_person(
     phones: Sequence[str] = (),
     source: str = "",
     external_id: tuple[str, str] | None = None,
+    interests: Sequence[Any] = (),
     **fields: Any,
 ) -> Person:
     person = Person(first_source=source[:300], first_campaign=campaign)
     _apply_fields(person, fields)
     person.full_clean(exclude=["point_person", "first_campaign"])
     person.save()
+    if interests:
+        person.interests.set(interests)
     for index, email in enumerate(e for e in emails if e):
         add_email(person, email, primary=index == 0)
     for index, phone in enumerate(p for p in phones if p):
@@ -285,6 +288,7 @@ def update_person(
     campaign: Campaign | None = None,
     emails: Sequence[str] | None = None,
     phones: Sequence[str] | None = None,
+    interests: Sequence[Any] | None = None,
     record_timeline: bool = True,
     **fields: Any,
 ) -> list[str]:
@@ -312,6 +316,11 @@ def update_person(
             for index, e164 in enumerate(wanted_phones):
                 add_phone(person, e164, primary=index == 0)
             changed.append("phones")
+    if interests is not None:
+        wanted_interests = {i.pk for i in interests}
+        if set(person.interests.values_list("pk", flat=True)) != wanted_interests:
+            person.interests.set(wanted_interests)
+            changed.append("interests")
     refresh_keys(person)
     if changed:
         if record_timeline:

@@ -460,7 +460,11 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     current = {v.field.key: v.value for v in person.custom_values.select_related("field")}
     CustomForm = custom_field_form(fields, current)
     if request.method == "POST":
-        form = PersonForm(request.POST, sensitive=sensitive)
+        form = PersonForm(
+            request.POST,
+            sensitive=sensitive,
+            point_people=selectors.point_person_choices(request.user),
+        )
         custom_form = CustomForm(request.POST)
         if form.is_valid() and custom_form.is_valid():
             try:
@@ -477,7 +481,11 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Saved."))
                 return redirect(reverse("crm_person", args=[person.pk]))
     else:
-        form = PersonForm(initial=PersonForm.initial_for(person), sensitive=sensitive)
+        form = PersonForm(
+            initial=PersonForm.initial_for(person),
+            sensitive=sensitive,
+            point_people=selectors.point_person_choices(request.user),
+        )
         custom_form = CustomForm()
     return render(
         request,
@@ -495,7 +503,12 @@ def person_new(request: HttpRequest) -> HttpResponse:
         _ids(request.user, Capability.VIEW_SENSITIVE) is None
         or _ids(request.user, Capability.VIEW_SENSITIVE)
     )
-    form = NewPersonForm(request.POST or None, campaigns=campaigns, sensitive=sensitive)
+    form = NewPersonForm(
+        request.POST or None,
+        campaigns=campaigns,
+        sensitive=sensitive,
+        point_people=selectors.point_person_choices(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.changes()
         campaign = data.pop("campaign")

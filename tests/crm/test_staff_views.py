@@ -410,3 +410,28 @@ def test_custom_fields_defined_in_the_admin_are_scoped(world):
 def test_reverse_names_exist():
     resolver = get_resolver()
     assert resolver and reverse("crm_people") == "/admin/crm/people/"
+
+
+def test_point_person_and_interests_are_edited_within_the_campaign(world):
+    from crm.models import Interest
+
+    manager = world["users"]["manager_a"]
+    treasurer = world["users"]["treasurer_a"]
+    outsider = world["users"]["manager_b"]
+    phoning = Interest.objects.create(slug="phoning", name="Phoning")
+    client = world["login"](manager)
+    person = world["a"]
+    url = f"/admin/crm/people/{person.pk}/edit/"
+    form = client.get(url).content.decode()
+    assert f'value="{treasurer.pk}"' in form and f'value="{outsider.pk}"' not in form
+    base = {"first_names": "Élodie", "birth_name": "Aubert", "emails": "elodie@example.org"}
+    response = client.post(url, {**base, "point_person": treasurer.pk, "interests": [phoning.pk]})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.point_person == treasurer
+    assert list(person.interests.all()) == [phoning]
+    # Another campaign's team member cannot be chosen: the form refuses, nothing changes.
+    refused = client.post(url, {**base, "point_person": outsider.pk})
+    assert refused.status_code == 200
+    person.refresh_from_db()
+    assert person.point_person == treasurer
