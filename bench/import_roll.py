@@ -186,15 +186,16 @@ B2_MERGE = """
 INSERT INTO crm_person (uuid, sex, first_names, birth_name, usage_name, birth_year, birth_month,
     birth_day, birth_place_code, birth_place_name, birth_department, birth_country, nationality,
     street_number, street_repetition, street_name, address_complement, locality, postcode,
-    commune_code, commune_name, country, polling_station_code, supporter_status, member_status,
-    first_source, roll_key, roll_usage_key, last_name_key, first_names_key, address_key,
-    commune_key, search_text, created_at, updated_at, first_campaign_id)
+    commune_code, commune_name, country, polling_station_code, circonscription_code, iris_code,
+    supporter_status, member_status, first_source, roll_key, roll_usage_key, last_name_key,
+    first_names_key, address_key, commune_key, search_text, created_at, updated_at,
+    first_campaign_id)
 SELECT DISTINCT ON (k) gen_random_uuid(), c6, c5, c3, COALESCE(c4, ''),
     NULLIF(split_part(c7, '/', 3), '')::int, NULLIF(NULLIF(split_part(c7, '/', 2), ''), '00')::int,
     NULLIF(NULLIF(split_part(c7, '/', 1), ''), '00')::int, COALESCE(c8, ''), COALESCE(c9, ''),
     COALESCE(c10, ''), COALESCE(c11, ''), COALESCE(c12, ''), COALESCE(c13, ''), '',
     COALESCE(c14, ''), '', '', COALESCE(c18, ''), c0, COALESCE(c19, ''), 'FR',
-    lpad(c21, 4, '0'), '', '', 'bench', k, CASE WHEN c4 IS NULL THEN '' ELSE
+    lpad(c21, 4, '0'), COALESCE(c23, ''), '', '', '', 'bench', k, CASE WHEN c4 IS NULL THEN '' ELSE
     upper(c4) || '|' || upper(c5) || '|' || c7 END, upper(COALESCE(c4, c3)), upper(c5),
     upper(COALESCE(c13, '') || '|' || COALESCE(c14, '') || '|' || COALESCE(c18, '')),
     upper(COALESCE(c19, '')), lower(c5 || ' ' || c3 || ' ' || COALESCE(c4, '')), now(), now(), %s

@@ -136,11 +136,11 @@ class Person(models.Model):
     )
 
     # Matching and search keys (crm.normalize), kept in step by the services and importers.
-    roll_key = models.CharField(max_length=300, blank=True, db_index=True, editable=False)
-    roll_usage_key = models.CharField(max_length=300, blank=True, db_index=True, editable=False)
-    last_name_key = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
+    roll_key = models.CharField(max_length=300, blank=True, editable=False)
+    roll_usage_key = models.CharField(max_length=300, blank=True, editable=False)
+    last_name_key = models.CharField(max_length=200, blank=True, editable=False)
     first_names_key = models.CharField(max_length=200, blank=True, editable=False)
-    address_key = models.CharField(max_length=400, blank=True, db_index=True, editable=False)
+    address_key = models.CharField(max_length=400, blank=True, editable=False)
     commune_key = models.CharField(max_length=200, blank=True, editable=False)
     # Names, emails, phones and commune folded together, for accent-insensitive search.
     search_text = models.TextField(blank=True, editable=False)
@@ -153,6 +153,12 @@ class Person(models.Model):
         verbose_name_plural = _("people")
         ordering = ["last_name_key", "first_names_key", "id"]
         indexes = [
+            # Matching keys: plain b-tree indexes (equality only; `db_index=True` would add a
+            # second LIKE index per key that no query uses and every import pays for).
+            models.Index(fields=["roll_key"], name="crm_person_roll_key"),
+            models.Index(fields=["roll_usage_key"], name="crm_person_roll_usage_key"),
+            models.Index(fields=["last_name_key", "first_names_key"], name="crm_person_name_keys"),
+            models.Index(fields=["address_key"], name="crm_person_address_key"),
             models.Index(fields=["birth_year", "birth_month", "birth_day"]),
             models.Index(fields=["commune_code", "polling_station_code"]),
             # Segment criteria (crm.segments): each one is backed by an index.
@@ -379,7 +385,10 @@ class ElectoralRegistration(models.Model):
         MUNICIPAL = "LCM", _("Complementary list (municipal)")
         EUROPEAN = "LCE", _("Complementary list (European)")
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="registrations")
+    # No index of its own: registration_unique starts with person.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="registrations", db_index=False
+    )
     list_type = models.CharField(_("list"), max_length=3, choices=ListType.choices)
     commune_code = models.CharField(_("commune (INSEE code)"), max_length=5)
     polling_station_code = models.CharField(_("polling station"), max_length=10, blank=True)
@@ -424,12 +433,16 @@ class CampaignAttachment(models.Model):
         MANUAL = "manual", _("Added by its staff")
         MERGE = "merge", _("Merged from another record")
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attachments")
+    # No index of their own: attachment_unique starts with person, the index below with campaign.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="attachments", db_index=False
+    )
     campaign = models.ForeignKey(
         "tenancy.Campaign",
         verbose_name=_("campaign"),
         on_delete=models.CASCADE,
         related_name="person_attachments",
+        db_index=False,
     )
     reason = models.CharField(_("why"), max_length=12, choices=Reason.choices)
     detail = models.CharField(_("detail"), max_length=300, blank=True)
