@@ -71,5 +71,8 @@ def test_a_run_held_by_another_worker_is_not_run_twice(alpha):
         other.execute("SELECT pg_advisory_lock(%s, %s)", [services._LOCK_NAMESPACE, run.pk])
         assert services.execute_import(run).status == ImportRun.Status.UPLOADED
         assert Person.objects.count() == 0
+        # Unlock explicitly: closing the connection releases the lock only once the server
+        # process has exited, which the client does not wait for.
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [services._LOCK_NAMESPACE, run.pk])
     assert services.execute_import(run).status == ImportRun.Status.DONE
     assert Person.objects.count() == 40
