@@ -8,6 +8,9 @@ urlpatterns = [
     path("territory/map/", views.map_view, name="territory_map"),
     path("territory/<int:campaign_id>/bureaux.json", views.map_data, name="territory_map_data"),
     path(
+        "territory/<int:campaign_id>/people.json", views.people_data, name="territory_people_data"
+    ),
+    path(
         "territory/<int:campaign_id>/bureau/<int:bureau_id>/",
         views.bureau_card,
         name="territory_bureau_card",
