@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -459,3 +459,55 @@ def _csv(
             ]
         )
     return response
+
+
+# --- reference-data imports (national administrators) -------------------------------------------
+
+
+def imports_view(request: HttpRequest) -> HttpResponse:
+    """Upload a results, INSEE, BAN or polling-station file; list the recent imports."""
+    from territory.forms import TerritoryImportForm
+    from territory.models import TerritoryImport
+    from territory.services.imports import may_import, start_import
+
+    if not may_import(request.user):
+        raise Http404
+    form = TerritoryImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        run = start_import(
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            file=form.cleaned_data["file"],
+            extra_file=form.cleaned_data.get("extra_file"),
+            election_round=form.cleaned_data.get("election_round"),
+        )
+        return redirect("territory_import", run.pk)
+    return render(
+        request,
+        "territory/imports.html",
+        {
+            "form": form,
+            "imports": TerritoryImport.objects.select_related("election_round__election")[:50],
+            "page_title": _("Territory imports"),
+        },
+    )
+
+
+def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+    from territory.models import TerritoryImport
+    from territory.services.imports import may_import
+
+    if not may_import(request.user):
+        raise Http404
+    run = get_object_or_404(TerritoryImport, pk=import_id)
+    return render(
+        request,
+        "territory/import_detail.html",
+        {
+            "run": run,
+            "summary": sorted(
+                (k, v) for k, v in (run.summary or {}).items() if not isinstance(v, (list, dict))
+            ),
+            "page_title": _("Territory import"),
+        },
+    )

@@ -2,6 +2,7 @@
 
 from territory.models.addresses import Address, BureauAddress
 from territory.models.elections import Candidacy, Election, ElectionRound
+from territory.models.imports import TerritoryImport
 from territory.models.people import PersonLocation
 from territory.models.results import BureauResult, CandidateVotes
 from territory.models.statistics import BureauIrisWeight, ZoneFigure
@@ -17,6 +18,7 @@ __all__ = [
     "Election",
     "ElectionRound",
     "PersonLocation",
+    "TerritoryImport",
     "Zone",
     "ZoneFigure",
 ]
