@@ -323,3 +323,22 @@ def test_people_in_the_top_bureaux(people):
     assert {p.first_names for p in people_matching(tree, campaign=ours, user=None)} == {
         "pasteur", "roll", "street"
     }  # fmt: skip
+
+
+def test_the_demo_places_the_people_on_the_map(db, make_campaign):
+    from territory import demo
+
+    campaign = make_campaign("Démo", commune_codes=["41998"])
+    person = create_person(
+        actor=None, campaign=campaign, first_names="Démo", street_number="42",
+        street_repetition="bis", street_name="Rue Pasteur", commune_code="41998",
+        polling_station_code="1",
+    )  # fmt: skip
+    out = io.StringIO()
+    demo.load(stdout=out)
+    location = PersonLocation.objects.get(person=person)
+    assert location.precision == "housenumber" and location.bureau.code == "41998_0001"
+    assert Person.objects.get(pk=person.pk).latitude is not None
+    assert "1 people geocoded" in out.getvalue()
+    demo.load(stdout=out)  # idempotent: nothing to geocode again
+    assert "0 people geocoded" in out.getvalue()
