@@ -15,6 +15,7 @@ from cocarde.tenancy.models import Campaign
 from territory.models import Election, ElectionRound
 from territory.services.addresses import import_ban, import_bureau_table
 from territory.services.insee import import_insee
+from territory.services.people import geocode_people
 from territory.services.results import import_results
 from territory.services.zones import load_communes
 
@@ -64,4 +65,9 @@ def load(*, stdout: TextIO) -> None:
             circonscription_code="41-02",
         )
         stdout.write("Created the demo campaign of Montrichard-sur-Cher (territory map)\n")
-    stdout.write("Territory demo: 6 polling stations of 41998 with results, INSEE and addresses\n")
+    # The CRM demo (run before this one) imported the sample roll: place its people on the map.
+    summary = geocode_people(actor=None)
+    stdout.write(
+        "Territory demo: 6 polling stations of 41998 with results, INSEE and addresses; "
+        f"{summary['people']} people geocoded ({summary['housenumber']} at the house number)\n"
+    )

@@ -83,3 +83,38 @@ class TargetingForm(forms.Form):
             weight_share=data["weight_share"],
             weight_contacts=data["weight_contacts"],
         )
+
+
+class TerritoryImportForm(forms.Form):
+    """Upload a reference file; the import runs in the background (territory.services.imports)."""
+
+    kind = forms.ChoiceField(label=_("What the file holds"))
+    file = forms.FileField(label=_("File"))
+    extra_file = forms.FileField(
+        label=_("Second file (optional)"),
+        required=False,
+        help_text=_("The candidates table of data.gouv.fr's long results layout."),
+    )
+    election_round = forms.ModelChoiceField(
+        label=_("Round (results only)"),
+        queryset=ElectionRound.objects.none(),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from territory.models import TerritoryImport
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = TerritoryImport.Kind.choices
+        self.fields["election_round"].queryset = ElectionRound.objects.select_related(
+            "election"
+        ).order_by("-date", "-number")
+        self.fields["election_round"].label_from_instance = lambda r: r.label
+
+    def clean(self) -> dict[str, Any]:
+        from territory.models import TerritoryImport
+
+        data = super().clean() or {}
+        if data.get("kind") == TerritoryImport.Kind.RESULTS and not data.get("election_round"):
+            self.add_error("election_round", _("Choose the round these results belong to."))
+        return data

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from cocarde.tenancy.models import Campaign
 from territory.models import BureauResult, ElectionRound, Zone
@@ -57,16 +58,48 @@ class ContactCounts:
     by_support_level: dict[str, int] = field(default_factory=dict)
 
 
+SUPPORT_UNKNOWN = "unknown"
+
+
 def contact_counts_by_bureau(
-    campaign: Campaign, bureau_ids: list[int]
+    campaign: Campaign, bureau_ids: list[int], *, user: Any = None
 ) -> dict[int, ContactCounts] | None:
     """How many of the campaign's contacts each bureau holds: THE one place that joins people
     to bureaux for the map, the targeting score and `territory_report`.
 
-    Returns None while no people directory is connected: callers then leave the "our contacts"
-    term out of the score and say so, rather than pretend every bureau has zero contacts.
-    Once connected it must return {bureau zone id: ContactCounts} for `bureau_ids`, counting
-    only the campaign's people the caller may see (scope through cocarde.tenancy.permissions),
-    with bureaux without contacts either absent or at zero.
+    A person is in a bureau when `territory.PersonLocation.bureau` says so: their roll's bureau,
+    else the bureau of their geocoded address (`geocode_people`). The people counted are the
+    campaign's (a national team: everyone), as `user` may see them through
+    cocarde.tenancy.permissions (None: the system, e.g. the report command). `by_support_level`
+    ("1".."5", "unknown") is a political opinion (GDPR art. 9): filled only for the system or a
+    user holding VIEW_SENSITIVE on the campaign, else empty. Bureaux without contacts are at 0.
+    Returns None when the user may not see the campaign's people at all.
     """
-    return None
+    from cocarde.tenancy.permissions import Capability, can
+    from crm.segments.compiler import universe
+    from crm.segments.registry import BuildContext
+    from territory.models import PersonLocation
+
+    if user is not None and not can(user, Capability.VIEW_PEOPLE, campaign):
+        return None
+    sensitive = user is None or can(user, Capability.VIEW_SENSITIVE, campaign)
+    people = universe(BuildContext(campaign=campaign, user=user))
+    rows = (
+        PersonLocation.objects.filter(
+            bureau_id__in=list(bureau_ids), person__in=people.values("pk")
+        )
+        .values_list("bureau_id", "person__support_level")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, ContactCounts] = {b: ContactCounts(0, {}) for b in bureau_ids}
+    totals: dict[int, int] = dict.fromkeys(bureau_ids, 0)
+    levels: dict[int, dict[str, int]] = {b: {} for b in bureau_ids}
+    for bureau_id, level, n in rows:
+        totals[bureau_id] += n
+        if sensitive:
+            key = str(level) if level else SUPPORT_UNKNOWN
+            levels[bureau_id][key] = levels[bureau_id].get(key, 0) + n
+    for b in bureau_ids:
+        counts[b] = ContactCounts(totals[b], dict(sorted(levels[b].items())))
+    return counts

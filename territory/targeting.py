@@ -7,8 +7,9 @@
      how friendly the bureau is;
 - C  untapped potential = 1 − (our contacts in the bureau / registered voters), capped to
      [0, 1]: bureaux where we already know many voters need the doors least. Contact counts
-     come from `territory.selectors.contact_counts_by_bureau`; while it returns None (no people
-     directory connected) the term is left out and the interface says so.
+     come from `territory.selectors.contact_counts_by_bureau` (people located by
+     `geocode_people`); when it returns None (the user may not see the campaign's people) the
+     term is left out and the interface says so.
 
 Each term is rescaled to 0..1 across the bureaux being ranked (X' = (X − min) / (max − min);
 0.5 when every bureau has the same value), so the weights say how much each term matters

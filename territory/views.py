@@ -9,12 +9,14 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from cocarde.tenancy.models import Campaign
+from cocarde.tenancy.permissions import Capability, can
+from crm.models import Person
 from territory.forms import TargetingForm
 from territory.indicators import (
     INSEE_BY_KEY,
@@ -25,8 +27,15 @@ from territory.indicators import (
     values_by_bureau,
 )
 from territory.models import BureauResult, Candidacy, Zone
+from territory.people_map import Viewport, people_layer
 from territory.permissions import bureau_for, campaign_for, visible_campaigns
-from territory.selectors import campaign_bureaux, contact_counts_by_bureau, rounds_with_results
+from territory.selectors import (
+    SUPPORT_UNKNOWN,
+    ContactCounts,
+    campaign_bureaux,
+    contact_counts_by_bureau,
+    rounds_with_results,
+)
 from territory.targeting import BureauScore, score_bureaux
 
 
@@ -149,6 +158,8 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "tileAttribution": settings.TERRITORY_MAP_TILE_ATTRIBUTION,
         "indicator": requested if requested in values else _default_indicator(options),
         "scoreQuery": request.GET.urlencode(),
+        "peopleUrl": reverse("territory_people_data", args=[campaign.pk]),
+        "peopleLabel": _("%(count)s people"),
         "noData": _("No data"),
         "withoutContour": _("Polling stations without a contour, not drawn: %(count)s"),
     }
@@ -161,10 +172,49 @@ def map_view(request: HttpRequest) -> HttpResponse:
             "options": options,
             "config": config,
             "bureau_count": len(bureau_ids),
+            "people_choices": _people_choices(request, campaign),
             "targets_url": reverse("territory_targets", args=[campaign.pk]),
             "page_title": _("Territory map"),
         },
     )
+
+
+def _people_of(request: HttpRequest, campaign: Campaign, segment_id: str) -> Any:
+    """The campaign's people the user may see, or one of its segments' (404 otherwise)."""
+    from crm.segments.compiler import universe
+    from crm.segments.selectors import get_segment_for
+    from crm.segments.services import build_context, people_in
+
+    if not can(request.user, Capability.VIEW_PEOPLE, campaign):
+        raise Http404
+    if segment_id in ("", "all"):
+        return universe(build_context(campaign, user=request.user))
+    segment = get_segment_for(request.user, segment_id)
+    if segment.campaign_id != campaign.pk:
+        raise Http404
+    return people_in(segment, user=request.user)
+
+
+def people_data(request: HttpRequest, campaign_id: int) -> JsonResponse:
+    """Our people in the viewport: clusters (low zoom) or points (high zoom)."""
+    campaign = campaign_for(request.user, campaign_id)
+    try:
+        viewport = Viewport.parse(request.GET.get("bbox", ""), request.GET.get("zoom", ""))
+    except ValueError:
+        return JsonResponse({"error": "bbox=west,south,east,north&zoom=N"}, status=400)
+    people = _people_of(request, campaign, request.GET.get("segment", "all"))
+    return JsonResponse(people_layer(people, viewport))
+
+
+def _people_choices(request: HttpRequest, campaign: Campaign) -> list[dict[str, Any]]:
+    from crm.segments.selectors import segments_for
+
+    if not can(request.user, Capability.VIEW_PEOPLE, campaign):
+        return []
+    choices = [{"value": "all", "label": _("All our contacts")}]
+    for segment in segments_for(request.user, campaign=campaign)[:200]:
+        choices.append({"value": str(segment.pk), "label": segment.name})
+    return choices
 
 
 def _targeting_form(
@@ -182,7 +232,7 @@ def _scores(
     score_settings = form.score_settings()
     if score_settings is None:
         return form, None, False
-    contacts = contact_counts_by_bureau(campaign, list(bureau_ids))
+    contacts = contact_counts_by_bureau(campaign, list(bureau_ids), user=request.user)
     bureaux = list(Zone.objects.filter(pk__in=bureau_ids).order_by("code"))
     return form, score_bureaux(bureaux, score_settings, contacts), contacts is not None
 
@@ -307,7 +357,7 @@ def bureau_card(request: HttpRequest, campaign_id: int, bureau_id: int) -> HttpR
                 else number_format(round(value), 0, force_grouping=True),
             }
         )
-    contacts = contact_counts_by_bureau(campaign, [bureau.pk])
+    contacts = contact_counts_by_bureau(campaign, [bureau.pk], user=request.user)
     return render(
         request,
         "territory/bureau_card.html",
@@ -318,8 +368,21 @@ def bureau_card(request: HttpRequest, campaign_id: int, bureau_id: int) -> HttpR
             "insee": insee,
             "contacts_connected": contacts is not None,
             "contacts": contacts.get(bureau.pk) if contacts else None,
+            "support_levels": _support_levels(contacts.get(bureau.pk) if contacts else None),
         },
     )
+
+
+def _support_levels(counts: ContactCounts | None) -> list[dict[str, Any]]:
+    """Contacts per support level (empty when the user may not see opinions)."""
+    if counts is None or not counts.by_support_level:
+        return []
+    labels = {str(value): label for value, label in Person.SupportLevel.choices}
+    labels[SUPPORT_UNKNOWN] = _("Support level unknown")
+    return [
+        {"key": key, "label": labels.get(key, key), "count": n}
+        for key, n in sorted(counts.by_support_level.items())
+    ]
 
 
 def targets_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
@@ -396,3 +459,55 @@ def _csv(
             ]
         )
     return response
+
+
+# --- reference-data imports (national administrators) -------------------------------------------
+
+
+def imports_view(request: HttpRequest) -> HttpResponse:
+    """Upload a results, INSEE, BAN or polling-station file; list the recent imports."""
+    from territory.forms import TerritoryImportForm
+    from territory.models import TerritoryImport
+    from territory.services.imports import may_import, start_import
+
+    if not may_import(request.user):
+        raise Http404
+    form = TerritoryImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        run = start_import(
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            file=form.cleaned_data["file"],
+            extra_file=form.cleaned_data.get("extra_file"),
+            election_round=form.cleaned_data.get("election_round"),
+        )
+        return redirect("territory_import", run.pk)
+    return render(
+        request,
+        "territory/imports.html",
+        {
+            "form": form,
+            "imports": TerritoryImport.objects.select_related("election_round__election")[:50],
+            "page_title": _("Territory imports"),
+        },
+    )
+
+
+def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+    from territory.models import TerritoryImport
+    from territory.services.imports import may_import
+
+    if not may_import(request.user):
+        raise Http404
+    run = get_object_or_404(TerritoryImport, pk=import_id)
+    return render(
+        request,
+        "territory/import_detail.html",
+        {
+            "run": run,
+            "summary": sorted(
+                (k, v) for k, v in (run.summary or {}).items() if not isinstance(v, (list, dict))
+            ),
+            "page_title": _("Territory import"),
+        },
+    )

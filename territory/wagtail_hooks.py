@@ -24,3 +24,17 @@ def register_territory_menu() -> MenuItem:
     return TerritoryMenuItem(
         _("Territory map"), reverse("territory_map"), icon_name="site", order=160
     )
+
+
+class TerritoryImportsMenuItem(MenuItem):
+    def is_shown(self, request: Any) -> bool:
+        from territory.services.imports import may_import
+
+        return may_import(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_territory_imports_menu() -> MenuItem:
+    return TerritoryImportsMenuItem(
+        _("Territory imports"), reverse("territory_imports"), icon_name="upload", order=161
+    )

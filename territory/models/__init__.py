@@ -2,6 +2,8 @@
 
 from territory.models.addresses import Address, BureauAddress
 from territory.models.elections import Candidacy, Election, ElectionRound
+from territory.models.imports import TerritoryImport
+from territory.models.people import PersonLocation
 from territory.models.results import BureauResult, CandidateVotes
 from territory.models.statistics import BureauIrisWeight, ZoneFigure
 from territory.models.zones import Zone
@@ -15,6 +17,8 @@ __all__ = [
     "CandidateVotes",
     "Election",
     "ElectionRound",
+    "PersonLocation",
+    "TerritoryImport",
     "Zone",
     "ZoneFigure",
 ]

@@ -11,7 +11,9 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from cocarde.tenancy.models import StaffRole
+from crm.services.people import create_person
 from territory.models import Election, ElectionRound
+from territory.services.people import geocode_people
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +37,13 @@ def demo_map(settings, make_campaign, make_staff):
     settings.TERRITORY_MAP_TILE_URL = UNREACHABLE_TILES
     demo.load(stdout=io.StringIO())
     campaign = make_campaign("Montrichard 2027", commune_codes=["41998"])
+    # Our people: 40 addresses of the commune, geocoded offline as the demo does.
+    for number in range(1, 41):
+        create_person(
+            actor=None, campaign=campaign, first_names=f"P{number}", street_number=str(number),
+            street_name="Rue Victor Hugo" if number % 2 else "Rue du Moulin", commune_code="41998",
+        )  # fmt: skip
+    geocode_people(campaign=campaign)
     return campaign, make_staff(campaign, StaffRole.Role.STAFF)
 
 
@@ -86,6 +95,20 @@ def test_map_colours_bureaux_switches_indicator_and_opens_a_card(
     assert "Maison des associations" in card.inner_text()
     assert "BRUNET" in card.inner_text()
     assert card.locator(".territory-bar__fill").count() == 7  # 2 + 5 candidacies
+
+    # Our people, clustered by the server for this zoom, on top of the coloured bureaux.
+    browser_page.locator("[data-territory-people]").select_option("all")
+    browser_page.wait_for_selector("#territory-map[data-people=loaded]")
+    assert browser_page.locator("#territory-map").get_attribute("data-people-total") == "40"
+    drawn = browser_page.locator(".territory-cluster").count()
+    drawn += browser_page.locator(".territory-person").count()
+    assert drawn >= 1
+    if browser_page.locator(".territory-cluster").count():
+        counts = browser_page.eval_on_selector_all(
+            ".territory-cluster span", "els => els.map(e => Number(e.textContent))"
+        )
+        assert sum(counts) == 40
+    assert fills(browser_page) == second  # the people layer adds no bureau path
 
     SCREENSHOTS.mkdir(exist_ok=True)
     shot = SCREENSHOTS / f"territory-map-{viewport}.png"

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.segments.errors import ParamError
-from crm.segments.params import Choice, DecimalAmount, Text
+from crm.segments.params import Choice, DecimalAmount, Integer, Text
 from crm.segments.registry import TERRITORY, BuildContext, Criterion, register
 
 MODELS = ("Zone", "BureauResult", "ElectionRound", "CandidateVotes")
@@ -132,5 +132,79 @@ class BureauIndicator(Criterion):
         }
 
 
+def _campaign_rounds(ctx: BuildContext) -> list[tuple[Any, Any]]:
+    """Rounds with results in the campaign's own polling stations, most recent first."""
+    from territory.selectors import campaign_bureaux, rounds_with_results
+
+    key = ("territory:rounds", ctx.campaign.pk)
+    if key not in ctx.cache:
+        ids = list(campaign_bureaux(ctx.campaign).values_list("pk", flat=True))
+        ctx.cache[key] = [(r.pk, r.label) for r in rounds_with_results(ids)]
+    return list(ctx.cache[key])
+
+
+class TopBureaux(Criterion):
+    """People whose polling station is among the N best of the campaign's target score
+    (territory.targeting: abstention, the share of a nuance, and how few of the bureau's voters
+    are already our contacts, default weights). A person's polling station is the one of their
+    roll, else of their geocoded address (territory.PersonLocation, `geocode_people`).
+
+    The ranking is computed when the segment is evaluated, so the segment follows new results
+    and new contacts."""
+
+    name = "top_bureaux"
+    label = gettext_lazy("Lives in one of the top polling stations (target score)")
+    group = TERRITORY
+    person_fields = ("commune_code", "polling_station_code")
+    params = (
+        Integer("n", gettext_lazy("top"), min_value=1, max_value=1000),
+        Choice("round", gettext_lazy("score on the round"), _campaign_rounds),
+        Text("nuance", gettext_lazy("share of the nuance"), required=False, max_length=20),
+    )
+
+    def available(self, ctx: BuildContext) -> bool:
+        return territory_models() is not None and bool(_campaign_rounds(ctx))
+
+    def top_ids(self, params: dict[str, Any], ctx: BuildContext) -> list[int]:
+        from territory.selectors import campaign_bureaux, contact_counts_by_bureau
+        from territory.targeting import ScoreSettings, score_bureaux
+
+        key = ("territory:top", ctx.campaign.pk, params["round"], params.get("nuance"), params["n"])
+        if key not in ctx.cache:
+            bureaux = list(campaign_bureaux(ctx.campaign).order_by("code"))
+            nuance = (params.get("nuance") or "").strip().upper()
+            settings = ScoreSettings(
+                round_id=int(params["round"]), nuances=(nuance,) if nuance else ()
+            )
+            # The ranking counts all the campaign's contacts (only counts, never shown), so
+            # the segment holds the same bureaux whoever evaluates it.
+            contacts = contact_counts_by_bureau(ctx.campaign, [b.pk for b in bureaux])
+            scores = [s for s in score_bureaux(bureaux, settings, contacts) if s.score is not None]
+            ctx.cache[key] = [s.bureau.pk for s in scores[: int(params["n"])]]
+        return list(ctx.cache[key])
+
+    def compile(self, params: dict[str, Any], ctx: BuildContext) -> Q:
+        if territory_models() is None:
+            return Q(pk__in=[])
+        from territory.models import PersonLocation, Zone
+
+        top = self.top_ids(params, ctx)
+        if not top:
+            return Q(pk__in=[])
+        located = PersonLocation.objects.filter(person=OuterRef("pk"), bureau_id__in=top)
+        on_roll = Zone.objects.filter(pk__in=top, code=person_bureau_code())
+        return Q(Exists(located)) | Q(Exists(on_roll))
+
+    def describe(self, params: dict[str, Any], ctx: BuildContext) -> str:
+        text = _("Lives in one of the %(n)s top polling stations by target score (%(round)s)") % {
+            "n": params["n"],
+            "round": self.params[1].display(params["round"], ctx),
+        }
+        if params.get("nuance"):
+            text += " · " + _("share of %(nuance)s") % {"nuance": params["nuance"]}
+        return text
+
+
 if territory_models() is not None:
     register(BureauIndicator)
+    register(TopBureaux)

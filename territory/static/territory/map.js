@@ -118,6 +118,63 @@
   if (campaignSelect) {
     campaignSelect.addEventListener("change", function () { campaignSelect.form.submit(); });
   }
+  /* Our people: clusters computed by the server at low zoom, points at high zoom, reloaded for
+     the viewport after each move. Not interactive: only positions and counts come back. */
+  var peopleSelect = document.querySelector("[data-territory-people]");
+  var peopleLayer = L.layerGroup().addTo(map);
+  var peopleRequest = 0;
+  function loadPeople() {
+    var segment = peopleSelect ? peopleSelect.value : "";
+    peopleLayer.clearLayers();
+    if (!segment) { delete mapNode.dataset.people; return; }
+    var b = map.getBounds();
+    var query = new URLSearchParams({
+      segment: segment,
+      zoom: String(Math.round(map.getZoom())),
+      bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) {
+        return v.toFixed(6);
+      }).join(",")
+    });
+    var ticket = ++peopleRequest;
+    mapNode.dataset.people = "loading";
+    fetch(config.peopleUrl + "?" + query.toString(), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (data) {
+        if (ticket !== peopleRequest) { return; }
+        peopleLayer.clearLayers();
+        if (data.mode === "points") {
+          data.points.forEach(function (p) {
+            L.circleMarker([p[1], p[0]], {
+              radius: 4, color: "#fff", weight: 1, fillColor: "#6a1b9a", fillOpacity: 0.9,
+              interactive: false, className: "territory-person"
+            }).addTo(peopleLayer);
+          });
+        } else {
+          data.clusters.forEach(function (c) {
+            var n = c[2];
+            var size = Math.round(22 + 8 * Math.log10(n));
+            L.marker([c[1], c[0]], {
+              interactive: false,
+              keyboard: false,
+              icon: L.divIcon({
+                className: "territory-cluster",
+                html: "<span>" + n + "</span>",
+                iconSize: [size, size]
+              })
+            }).addTo(peopleLayer);
+          });
+        }
+        mapNode.dataset.peopleMode = data.mode;
+        mapNode.dataset.peopleTotal = String(data.total);
+        mapNode.dataset.people = "loaded";
+      })
+      .catch(function () { mapNode.dataset.people = "error"; });
+  }
+  if (peopleSelect) {
+    peopleSelect.addEventListener("change", loadPeople);
+    map.on("moveend", function () { if (peopleSelect.value) { loadPeople(); } });
+  }
+
   if (config.indicator) { load(config.indicator); }
   window.addEventListener("resize", function () { map.invalidateSize(); });
 })();

@@ -46,11 +46,11 @@ def examples(world) -> dict[str, dict]:
         "action": {"type": "email_opened", "blast": "3", "within_days": 30},
         "donation": {"min_total": "10", "recurring": "yes", "last_before_days": 30},
         "canvass": {"results": ["refused", "never"]},
-        "bureau_indicator": territory_example(),  # registered only with the territory app
+        **territory_examples(world),  # registered only with the territory app
     }
 
 
-def territory_example() -> dict:
+def territory_examples(world) -> dict:
     from crm.segments.criteria.territory import territory_models
 
     models = territory_models()
@@ -59,7 +59,19 @@ def territory_example() -> dict:
     from tests.crm.segments.test_territory import make_results
 
     round1 = make_results(models)
-    return {"indicator": "abstention", "round": round1.pk, "op": "above", "percent": "50"}
+    # The top-bureaux criterion ranks the campaign's own bureaux: give Alpha its commune.
+    zone = models["Zone"]
+    commune = zone.objects.create(type="commune", code="41018", name="Blois")
+    for bureau in zone.objects.filter(type="bureau", code__startswith="41018_"):
+        bureau.parents.add(commune)
+    world.alpha.commune_codes = ["41018"]
+    world.alpha.save(update_fields=["commune_codes"])
+    return {
+        "bureau_indicator": {
+            "indicator": "abstention", "round": round1.pk, "op": "above", "percent": "50"
+        },
+        "top_bureaux": {"n": 1, "round": round1.pk, "nuance": "SOC"},
+    }  # fmt: skip
 
 
 def test_no_registered_criterion_reads_a_forbidden_column(world):
