@@ -297,10 +297,16 @@ def improve(order: list[int], matrix: Sequence[Sequence[float]]) -> list[int]:
 
 def order_stops(stops: Sequence[Stop], *, crossing: float = CROSSING_METRES) -> list[int]:
     """Indexes of `stops` in walking order."""
-    n = len(stops)
+    if len(stops) <= 2:
+        return list(range(len(stops)))
+    return order_matrix(cost_matrix(stops, crossing), stops)
+
+
+def order_matrix(matrix: Sequence[Sequence[float]], stops: Sequence[Stop]) -> list[int]:
+    """Walking order for any cost matrix (straight line, or a street or barrier-aware one)."""
+    n = len(matrix)
     if n <= 2:
         return list(range(n))
-    matrix = cost_matrix(stops, crossing)
     if n <= EXACT_MAX_STOPS:
         return exact_path(matrix)
     # Start from the extreme stops (a walk usually starts at one end of the turf).
