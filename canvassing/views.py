@@ -58,6 +58,7 @@ def _strings() -> dict[str, str]:
         "email": _("Email"),
         "phone": _("Phone"),
         "addDoor": _("Add a door"),
+        "fixDoor": _("Correct this door"),
         "entrance": _("Entrance / stair"),
         "floor": _("Floor"),
         "door": _("Door"),

@@ -333,6 +333,26 @@
       outcomes.appendChild(b);
     });
     cardNode.appendChild(outcomes);
+    // Correct the door (stair, floor, door number) as found in the field.
+    if (typeof d.id === "number") {
+      var fix = el("details", { "class": "terrain-fix" });
+      fix.appendChild(el("summary", {}, S.fixDoor));
+      var fixInputs = {};
+      [["entrance", S.entrance], ["floor", S.floor], ["door", S.door]].forEach(function (f) {
+        fixInputs[f[0]] = el("input", { type: "text", name: "fix-" + f[0], value: d[f[0]] || "" });
+        fix.appendChild(field(f[1], fixInputs[f[0]]));
+      });
+      var fixSave = el("button", { type: "button", "class": "terrain-button terrain-button--secondary", "data-fix-door": "" }, S.save);
+      fixSave.addEventListener("click", function () {
+        var r = { uuid: uuid(), kind: "door", id: d.id, version: d.version, at: new Date().toISOString() };
+        Object.keys(fixInputs).forEach(function (k) { r[k] = fixInputs[k].value.trim(); d[k] = r[k]; });
+        save(TURF_KEY, turf);
+        closeCard();
+        enqueue(r);
+      });
+      fix.appendChild(fixSave);
+      cardNode.appendChild(fix);
+    }
     var cancel = el("button", { type: "button", "class": "terrain-link" }, S.cancel);
     cancel.addEventListener("click", closeCard);
     cardNode.appendChild(cancel);
