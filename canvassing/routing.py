@@ -236,63 +236,99 @@ def exact_path(matrix: Sequence[Sequence[float]]) -> list[int]:
     return order
 
 
+NEIGHBOURS = 10
+
+
 def improve(order: list[int], matrix: Sequence[Sequence[float]]) -> list[int]:
-    """2-opt and Or-opt on an open path until no move shortens it."""
+    """2-opt and Or-opt on an open path until no move shortens it.
+
+    2-opt tries every pair of edges (O(n²) per pass, cheap for a turf); Or-opt moves runs of 1
+    to 3 stops, possibly reversed, next to one of the NEIGHBOURS nearest stops of either end."""
     n = len(order)
     if n < 4:
         return order
     d = matrix
+    near = [
+        sorted((j for j in range(n) if j != i), key=d[i].__getitem__)[:NEIGHBOURS] for i in range(n)
+    ]
     improved = True
     while improved:
-        improved = False
-        # 2-opt: reverse order[i..j]; the edges at the ends of the path may be missing.
+        improved = _two_opt(order, d) | _or_opt(order, d, near)
+    return order
+
+
+def _two_opt(order: list[int], d: Sequence[Sequence[float]]) -> bool:
+    n = len(order)
+    changed = False
+    again = True
+    while again:
+        again = False
         for i in range(n - 1):
-            a = order[i - 1] if i > 0 else None
+            a = order[i - 1] if i > 0 else -1
             b = order[i]
+            row_a = d[a] if a >= 0 else None
+            row_b = d[b]
             for j in range(i + 1, n):
                 c = order[j]
-                e = order[j + 1] if j + 1 < n else None
-                before = (d[a][b] if a is not None else 0.0) + (d[c][e] if e is not None else 0.0)
-                after = (d[a][c] if a is not None else 0.0) + (d[b][e] if e is not None else 0.0)
+                e = order[j + 1] if j + 1 < n else -1
+                before = (row_a[b] if row_a is not None else 0.0) + (d[c][e] if e >= 0 else 0.0)
+                after = (row_a[c] if row_a is not None else 0.0) + (row_b[e] if e >= 0 else 0.0)
                 if after < before - 1e-9:
-                    order[i : j + 1] = reversed(order[i : j + 1])
-                    improved = True
+                    order[i : j + 1] = order[i : j + 1][::-1]
                     b = order[i]
-        # Or-opt: move a run of 1 to 3 stops elsewhere, possibly reversed.
-        for length in (1, 2, 3):
-            i = 0
-            while i + length <= n:
-                segment = order[i : i + length]
-                rest = order[:i] + order[i + length :]
-                prev = order[i - 1] if i > 0 else None
-                nxt = order[i + length] if i + length < n else None
-                removed = (
-                    (d[prev][segment[0]] if prev is not None else 0.0)
-                    + (d[segment[-1]][nxt] if nxt is not None else 0.0)
-                    - (d[prev][nxt] if prev is not None and nxt is not None else 0.0)
-                )
-                best_gain, best = 1e-9, None
-                for pos in range(len(rest) + 1):
-                    if pos == i:
-                        continue
-                    left = rest[pos - 1] if pos > 0 else None
-                    right = rest[pos] if pos < len(rest) else None
-                    join = d[left][right] if left is not None and right is not None else 0.0
-                    for seg in (segment, segment[::-1]):
-                        added = (
-                            (d[left][seg[0]] if left is not None else 0.0)
-                            + (d[seg[-1]][right] if right is not None else 0.0)
-                            - join
-                        )
-                        gain = removed - added
-                        if gain > best_gain:
-                            best_gain, best = gain, (pos, seg)
-                if best is not None:
-                    pos, seg = best
-                    order[:] = rest[:pos] + list(seg) + rest[pos:]
-                    improved = True
+                    row_b = d[b]
+                    again = changed = True
+    return changed
+
+
+def _or_opt(order: list[int], d: Sequence[Sequence[float]], near: list[list[int]]) -> bool:
+    n = len(order)
+    changed = False
+    position = {stop: index for index, stop in enumerate(order)}
+    for length in (1, 2, 3):
+        i = 0
+        while i + length <= n:
+            s0, s1 = order[i], order[i + length - 1]
+            prev = order[i - 1] if i > 0 else -1
+            nxt = order[i + length] if i + length < n else -1
+            removed = (d[prev][s0] if prev >= 0 else 0.0) + (d[s1][nxt] if nxt >= 0 else 0.0)
+            if prev >= 0 and nxt >= 0:
+                removed -= d[prev][nxt]
+            if removed <= 1e-9:
                 i += 1
-    return order
+                continue
+            candidates = {0, n}
+            for stop in near[s0] + near[s1]:
+                p = position[stop]
+                candidates.add(p)
+                candidates.add(p + 1)
+            best_gain, best = 1e-9, None
+            for p in candidates:
+                if i <= p <= i + length:
+                    continue
+                left = order[p - 1] if p > 0 else -1
+                right = order[p] if p < n else -1
+                join = d[left][right] if left >= 0 and right >= 0 else 0.0
+                for first, last, flip in ((s0, s1, False), (s1, s0, True)):
+                    added = (d[left][first] if left >= 0 else 0.0) + (
+                        d[last][right] if right >= 0 else 0.0
+                    )
+                    gain = removed - (added - join)
+                    if gain > best_gain:
+                        best_gain, best = gain, (p, flip)
+            if best is None:
+                i += 1
+                continue
+            p, flip = best
+            segment = order[i : i + length]
+            if flip:
+                segment.reverse()
+            rest = order[:i] + order[i + length :]
+            at = p if p < i else p - length
+            order[:] = rest[:at] + segment + rest[at:]
+            position = {stop: index for index, stop in enumerate(order)}
+            changed = True
+    return changed
 
 
 def order_stops(stops: Sequence[Stop], *, crossing: float = CROSSING_METRES) -> list[int]:
