@@ -42,6 +42,12 @@ def test_offline_round_trip_records_each_result_once(
             person = door.people.first()
             page.select_option("[data-person]", str(person.uuid))
             page.select_option("[data-support]", "2")
+            # Branching: "why not?" shows only once the person says they will not vote.
+            why_not = page.locator("[data-question-wrap='why_not']")
+            assert not why_not.is_visible()
+            page.select_option("[data-question='will_vote']", "false")
+            assert why_not.is_visible()
+            page.fill("[data-question='why_not']", "Horaires de travail")
             page.check("input[name=door-consent][value=email]")
             page.click("[data-card] [data-outcome='opened']")
         else:
@@ -69,6 +75,8 @@ def test_offline_round_trip_records_each_result_once(
     assert first_person.support_level == 2
     assert Action.objects.filter(person=first_person, type=ActionType.DOOR_KNOCKED).count() == 1
     assert Consent.objects.filter(person=first_person, channel="email").count() == 1
+    action = Action.objects.get(person=first_person, type=ActionType.DOOR_KNOCKED)
+    assert action.data["answers"] == {"will_vote": False, "why_not": "Horaires de travail"}
     for door in doors[1:]:
         for resident in door.people.all():
             assert Action.objects.filter(person=resident, type=ActionType.DOOR_KNOCKED).count() == 1
