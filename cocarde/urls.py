@@ -23,6 +23,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     # Supporters' own page, one-click unsubscribe, double opt-in confirmation.
     path("crm/", include("crm.urls")),
+    # The canvassers' mobile web app (door-to-door and phone banking).
+    path("terrain/", include("canvassing.urls")),
 ]
 
 if settings.DEBUG:
