@@ -342,3 +342,21 @@ def test_the_demo_places_the_people_on_the_map(db, make_campaign):
     assert "1 people geocoded" in out.getvalue()
     demo.load(stdout=out)  # idempotent: nothing to geocode again
     assert "0 people geocoded" in out.getvalue()
+
+
+def test_merging_two_located_people_keeps_the_survivors_location(people):
+    from crm.services.merge import merge_people
+
+    ours, _theirs, made = people
+    geocode_people(campaign=ours)
+    survivor, merged = made["pasteur"], made["roll"]
+    merge_people(survivor, merged, actor=None)
+    assert PersonLocation.objects.get(person=survivor).bureau.code == "41998_0001"
+    assert not PersonLocation.objects.filter(person_id=merged.pk).exists()
+    # The survivor took the roll's bureau from the merged record (it had none): its location
+    # is recomputed on the next run, and the roll wins.
+    assert Person.objects.get(pk=survivor.pk).polling_station_code == "3"
+    assert geocode_people(campaign=ours)["people"] == 1
+    location = PersonLocation.objects.get(person=survivor)
+    assert location.bureau.code == "41998_0003" and location.bureau_source == "roll"
+    assert geocode_people(campaign=ours)["people"] == 0
