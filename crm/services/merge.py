@@ -47,7 +47,13 @@ UNIQUE_PER_PERSON = {
     "crm.PhoneNumber.person": ("e164",),
     "crm.SegmentMember.person": ("segment_id",),
 }
-NOT_MOVED = {"crm.DuplicateCandidate.person_a", "crm.DuplicateCandidate.person_b"}
+NOT_MOVED = {
+    "crm.DuplicateCandidate.person_a",
+    "crm.DuplicateCandidate.person_b",
+    # Derived from the address (one per person): goes with the merged record; the survivor's
+    # is recomputed by territory's geocode_people when its address changed.
+    "territory.PersonLocation.person",
+}
 
 
 def _columns(field: str) -> tuple[str, ...]:

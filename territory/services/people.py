@@ -11,8 +11,10 @@ the offline Geocoder (territory.geocoding, BAN addresses imported with `import_b
 The bureau comes from the electoral roll when the person has one (commune + bureau code, the
 roll is the law), else from the matched address, else from the point inside a bureau's
 contour. The IRIS comes from the point, inside an IRIS contour (shapely), else from the
-matched address. Only people whose address (or roll bureau) changed since the last run are
-processed again, unless `force`. Nothing goes to the network.
+matched address. A later run skips the people already settled (same address, found at the
+house number with a bureau, or without an address) unless `force`: the others are tried again,
+since BAN addresses, contours or bureaux imported meanwhile may now place them. Nothing goes to
+the network.
 """
 
 from __future__ import annotations
@@ -226,12 +228,18 @@ def _geocode_batch(
     *,
     force: bool,
 ) -> None:
-    known = dict(
-        PersonLocation.objects.filter(person_id__in=[r["pk"] for r in rows]).values_list(
-            "person_id", "address_key"
-        )
-    )
-    todo = [r for r in rows if force or known.get(r["pk"]) != location_key(r)]
+    # Settled: same address as last time, and either found at the house number with a bureau,
+    # or without any address. The others (not found, street or commune only, no bureau) are
+    # tried again: addresses, contours or polling stations imported since may place them.
+    settled = {
+        person_id: key
+        for person_id, key, precision, bureau_id in PersonLocation.objects.filter(
+            person_id__in=[r["pk"] for r in rows]
+        ).values_list("person_id", "address_key", "precision", "bureau_id")
+        if precision == PersonLocation.Precision.NO_ADDRESS
+        or (precision == PersonLocation.Precision.HOUSENUMBER and bureau_id is not None)
+    }
+    todo = [r for r in rows if force or settled.get(r["pk"]) != location_key(r)]
     if not todo:
         return
     communes = {(r["commune_code"] or "").strip().upper() for r in todo}

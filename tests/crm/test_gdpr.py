@@ -118,6 +118,9 @@ def rich_person(alpha, bravo, make_person, make_user):
         run=run, kind="snapshot", model="crm.person", row_id=person.pk, person=person,
         data={"street_name": "Rue Basse"},
     )  # fmt: skip
+    from territory.models import PersonLocation
+
+    PersonLocation.objects.create(person=person, precision="street", label="Rue Basse")
     return person
 
 

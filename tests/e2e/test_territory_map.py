@@ -114,4 +114,14 @@ def test_map_colours_bureaux_switches_indicator_and_opens_a_card(
     shot = SCREENSHOTS / f"territory-map-{viewport}.png"
     browser_page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000
+
+    # Clicking a cluster zooms in (no animation: the reload starts at once); close enough,
+    # the server sends the points themselves.
+    for _ in range(3):
+        if browser_page.locator("#territory-map").get_attribute("data-people-mode") == "points":
+            break
+        browser_page.locator(".territory-cluster").first.click(force=True)
+        browser_page.wait_for_selector("#territory-map[data-people=loaded]")
+    assert browser_page.locator("#territory-map").get_attribute("data-people-mode") == "points"
+    assert browser_page.locator("path.territory-person").count() >= 1
     assert not errors, errors

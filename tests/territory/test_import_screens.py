@@ -88,3 +88,28 @@ def test_only_national_admins_import(make_campaign, make_staff, login):
     assert client.get("/admin/territory/imports/").status_code == 404
     assert client.post("/admin/territory/imports/", {"kind": "ban"}).status_code == 404
     assert "/admin/territory/imports/" not in client.get("/admin/").content.decode()
+
+
+@pytest.mark.worker
+def test_a_real_worker_runs_the_import_on_the_bulk_queue(
+    celery_worker, national, make_staff, legislatives
+):
+    # The upload lands in the test settings' MEDIA_ROOT, which the worker shares.
+    from territory.services.imports import start_import
+    from tests.fixtures.celery import wait_for
+
+    admin = make_staff(national, StaffRole.Role.NATIONAL_ADMIN)
+    round1 = legislatives.rounds.get(number=1)
+    run = start_import(actor=admin, kind="results", file=upload(CLASSIC_T1), election_round=round1)
+    wait_for(
+        lambda: TerritoryImport.objects.get(pk=run.pk).status in {"done", "failed"}, timeout=120
+    )
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    assert BureauResult.objects.filter(round=round1).count() == 6
+    assert "bulk_run_territory_import" in celery_worker.log()
+    # A redelivered task finds the import done and changes nothing.
+    from territory.services.imports import run_import
+
+    assert run_import(run.pk).summary == TerritoryImport.objects.get(pk=run.pk).summary
+    assert BureauResult.objects.filter(round=round1).count() == 6

@@ -112,13 +112,19 @@ def test_geocode_people_records_precision_bureau_and_iris(people):
 def test_geocoding_again_only_processes_changed_addresses(people):
     ours, _theirs, made = people
     geocode_people(campaign=ours)
+    before = {loc.person_id: loc.geocoded_at for loc in PersonLocation.objects.all()}
     again = geocode_people(campaign=ours)
-    assert again["people"] == 0 and again["skipped_unchanged"] == 6
+    # Settled people are skipped; the unresolved ones (street, commune, not found) are retried.
+    assert again["people"] == 3 and again["skipped_unchanged"] == 3
+    assert (again["street"], again["municipality"], again["unmatched_count"]) == (1, 1, 1)
+    for name in ("pasteur", "roll", "empty"):
+        location = PersonLocation.objects.get(person=made[name])
+        assert location.geocoded_at == before[made[name].pk]
     person = made["commune"]
     person.street_number, person.street_name = "3", "Rue Pasteur"
     person.save()
     third = geocode_people(campaign=ours)
-    assert third["people"] == 1 and third["housenumber"] == 1
+    assert third["people"] == 3 and third["housenumber"] == 1  # and street, unknown again
     location = PersonLocation.objects.get(person=person)
     assert location.precision == "housenumber" and location.bureau.code == "41998_0001"
     assert geocode_people(campaign=ours, force=True)["people"] == 6
@@ -342,3 +348,41 @@ def test_the_demo_places_the_people_on_the_map(db, make_campaign):
     assert "1 people geocoded" in out.getvalue()
     demo.load(stdout=out)  # idempotent: nothing to geocode again
     assert "0 people geocoded" in out.getvalue()
+
+
+def test_merging_two_located_people_keeps_the_survivors_location(people):
+    from crm.services.merge import merge_people
+
+    ours, _theirs, made = people
+    geocode_people(campaign=ours)
+    survivor, merged = made["pasteur"], made["roll"]
+    merge_people(survivor, merged, actor=None)
+    assert PersonLocation.objects.get(person=survivor).bureau.code == "41998_0001"
+    assert not PersonLocation.objects.filter(person_id=merged.pk).exists()
+    # The survivor took the roll's bureau from the merged record (it had none): its location
+    # is recomputed on the next run, and the roll wins.
+    assert Person.objects.get(pk=survivor.pk).polling_station_code == "3"
+    rerun = geocode_people(campaign=ours)
+    assert rerun["people"] == 4  # the survivor, and the three unresolved ones retried
+    assert rerun["bureau_from_roll"] == 1
+    location = PersonLocation.objects.get(person=survivor)
+    assert location.bureau.code == "41998_0003" and location.bureau_source == "roll"
+    assert geocode_people(campaign=ours)["people"] == 3  # the survivor is settled
+
+
+def test_people_not_found_are_placed_once_the_addresses_are_imported(db, make_campaign):
+    from territory.services.addresses import import_ban
+    from tests.territory.conftest import BAN
+
+    campaign = make_campaign("Montrichard", commune_codes=["41998"])
+    person = create_person(
+        actor=None, campaign=campaign, first_names="Tôt", street_number="42",
+        street_name="Rue Pasteur", commune_code="41998",
+    )  # fmt: skip
+    first = geocode_people(campaign=campaign)
+    assert first["unmatched_count"] == 1  # no BAN address of the commune yet
+    assert PersonLocation.objects.get(person=person).precision == "unmatched"
+    import_ban(BAN, actor=None, communes=["41998"])
+    second = geocode_people(campaign=campaign)  # same address: retried all the same
+    assert second["people"] == 1 and second["housenumber"] == 1
+    assert Person.objects.get(pk=person.pk).latitude is not None

@@ -153,15 +153,19 @@
           data.clusters.forEach(function (c) {
             var n = c[2];
             var size = Math.round(22 + 8 * Math.log10(n));
-            L.marker([c[1], c[0]], {
-              interactive: false,
+            var marker = L.marker([c[1], c[0]], {
               keyboard: false,
+              title: config.peopleLabel.replace("%(count)s", n),
               icon: L.divIcon({
                 className: "territory-cluster",
                 html: "<span>" + n + "</span>",
                 iconSize: [size, size]
               })
             }).addTo(peopleLayer);
+            // A click zooms in on the cluster: the server splits it at the next zoom levels.
+            marker.on("click", function () {
+              map.setView([c[1], c[0]], Math.min(map.getZoom() + 2, 18), { animate: false });
+            });
           });
         }
         mapNode.dataset.peopleMode = data.mode;
