@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from canvassing import services
 from canvassing.models import Building, Door, DoorCampaign, Turf
@@ -166,7 +166,7 @@ def test_assignment_needs_a_canvasser_of_the_campaign_and_a_future_expiry(
     ],
 )  # fmt: skip
 def test_bad_survey_scripts_are_refused_naming_the_question(survey, message):
-    with pytest.raises(ValidationError) as error:
+    with translation.override("en"), pytest.raises(ValidationError) as error:
         services.validate_survey(survey)
     assert message in str(error.value)
 
