@@ -95,14 +95,15 @@ def _outing(
 ) -> int:
     records = []
     at = start
-    for door in turf.doors.order_by("route_position").prefetch_related("people"):  # type: ignore[attr-defined]
+    for door in turf.doors.order_by("route_position").prefetch_related("residents__person"):  # type: ignore[attr-defined]
         outcome = rng.choices(
             [Outcome.NOT_HOME, Outcome.OPENED, Outcome.REFUSED, Outcome.COME_BACK],
             weights=[60, 25, 10, 5],
         )[0]
         record = {"uuid": str(uuid.uuid4()), "kind": "visit", "door": door.pk,
                   "outcome": outcome, "at": at.isoformat()}  # fmt: skip
-        person = door.people.first()
+        resident = door.residents.first()
+        person = resident.person if resident else None
         if outcome == Outcome.OPENED and person is not None:
             will_vote = rng.random() < 0.8
             record |= {

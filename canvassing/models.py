@@ -7,9 +7,11 @@ id the canvasser's phone made for it (`client_uuid`), so a record synced twice i
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 
@@ -160,7 +162,6 @@ class Door(models.Model):
     entrance = models.CharField(_("entrance / stair"), max_length=40, blank=True)
     floor = models.CharField(_("floor"), max_length=20, blank=True)
     door = models.CharField(_("door"), max_length=40, blank=True)
-    people = models.ManyToManyField("crm.Person", blank=True, related_name="+")
     do_not_visit = models.BooleanField(_("do not visit"), default=False)
     # Made by the phone when a canvasser adds a door in the field (idempotent creation).
     client_uuid = models.UUIDField(null=True, blank=True, unique=True, editable=False)
@@ -176,6 +177,28 @@ class Door(models.Model):
         return " · ".join(p for p in (self.entrance, self.floor, self.door) if p) or str(
             self.building
         )
+
+    @property
+    def people(self) -> QuerySet[Any]:
+        """The people living behind this door."""
+        from crm.models import Person
+
+        return Person.objects.filter(pk__in=self.residents.values("person_id"))
+
+
+class Resident(models.Model):
+    """Who lives behind a door (a row per person: merges and erasure move or remove it)."""
+
+    door = models.ForeignKey(Door, on_delete=models.CASCADE, related_name="residents")
+    person = models.ForeignKey("crm.Person", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+        indexes = [models.Index(fields=["person"])]
+
+    def __str__(self) -> str:
+        return f"{self.door_id}:{self.person_id}"
 
 
 class Assignment(models.Model):
@@ -232,8 +255,9 @@ class Visit(models.Model):
     canvasser = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Erasing the person erases their results (answers and notes are opinions about them).
     person = models.ForeignKey(
-        "crm.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "crm.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     outcome = models.CharField(_("outcome"), max_length=15, choices=Outcome.choices)
     support_level = models.PositiveSmallIntegerField(_("support level"), null=True, blank=True)

@@ -121,7 +121,7 @@ def walk_list_pdf(turf: Turf) -> bytes:
     doors = list(
         Door.objects.filter(turf=turf)
         .select_related("building")
-        .prefetch_related("people")
+        .prefetch_related("residents__person")
         .order_by("route_position")
     )
     stops: list[tuple[float, float]] = []
@@ -168,7 +168,7 @@ def walk_list_pdf(turf: Turf) -> bytes:
             y = header(PAGE_H - MARGIN)
         b = door.building
         where = " · ".join(p for p in (door.entrance, door.floor, door.door) if p)
-        names = ", ".join(p.display_name for p in door.people.all())
+        names = ", ".join(r.person.display_name for r in door.residents.all())
         canvas.text(columns[0][0], y, str(numbers[b.pk]), size=8)
         canvas.text(columns[1][0], y, b.label[:34], size=8)
         canvas.text(columns[2][0], y, where[:20], size=8)

@@ -91,7 +91,9 @@ def turf_payload(turf: Turf) -> dict[str, Any]:
     """Everything the canvasser app stores for a turf to work offline."""
     door_campaign = turf.door_campaign
     doors = list(
-        turf.doors.select_related("building").prefetch_related("people").order_by("route_position")
+        turf.doors.select_related("building")
+        .prefetch_related("residents__person")
+        .order_by("route_position")
     )
     last_visits: dict[int, Visit] = {}
     for visit in Visit.objects.filter(door__in=doors, status=Visit.Status.APPLIED).order_by(
@@ -122,7 +124,7 @@ def turf_payload(turf: Turf) -> dict[str, Any]:
                 "door": door.door,
                 "do_not_visit": door.do_not_visit,
                 "version": door.version,
-                "people": [_person_card(p) for p in door.people.all()],
+                "people": [_person_card(r.person) for r in door.residents.all()],
                 "last_visit": (
                     {"outcome": last.outcome, "at": last.visited_at.isoformat()} if last else None
                 ),

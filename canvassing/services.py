@@ -26,6 +26,7 @@ from canvassing.models import (
     Door,
     DoorCampaign,
     QuestionType,
+    Resident,
     Turf,
 )
 from cocarde.audit.services import record_event
@@ -175,7 +176,7 @@ def build_doors(door_campaign: DoorCampaign, *, actor: Any) -> int:
     """Group the targeted people by address into buildings and doors. Idempotent: people
     already placed stay where they are (with what canvassers completed in the field)."""
     placed = set(
-        Door.people.through.objects.filter(door__building__door_campaign=door_campaign).values_list(
+        Resident.objects.filter(door__building__door_campaign=door_campaign).values_list(
             "person_id", flat=True
         )
     )
@@ -237,7 +238,7 @@ def build_doors(door_campaign: DoorCampaign, *, actor: Any) -> int:
         if door is None:
             door = Door.objects.create(building=building, door=first.address_complement[:40])
             created_doors += 1
-        door.people.add(*members)
+        Resident.objects.bulk_create([Resident(door=door, person=p) for p in members])
     for building in buildings.values():
         kind = Building.Kind.BUILDING if building.doors.count() > 1 else Building.Kind.HOUSE
         if building.kind != kind:

@@ -27,6 +27,7 @@ from canvassing.models import (
     Building,
     Door,
     Outcome,
+    Resident,
     SyncRecord,
     Visit,
 )
@@ -333,7 +334,7 @@ def _apply_contact(user: Any, client_id: uuid_module.UUID, record: dict) -> dict
         Person.objects.filter(pk=person.pk).update(
             latitude=building.latitude, longitude=building.longitude
         )
-    door.people.add(person)
+    Resident.objects.get_or_create(door=door, person=person)
     action = people_services.record_action(
         person,
         ActionType.DOOR_KNOCKED,

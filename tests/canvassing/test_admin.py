@@ -85,7 +85,7 @@ def test_the_walk_list_is_a_pdf_in_walking_order(make_field, login):
     assert response["Content-Type"] == "application/pdf"
     body = response.content
     assert body.startswith(b"%PDF-1.4") and body.rstrip().endswith(b"%%EOF")
-    doors = list(turf.doors.order_by("route_position").prefetch_related("people"))
+    doors = list(turf.doors.order_by("route_position").prefetch_related("residents"))
     positions = []
     for door in doors:
         name = door.people.first().display_name.encode("cp1252")

@@ -8,6 +8,7 @@ import threading
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -83,7 +84,7 @@ def test_a_claim_is_kept_then_expires_back_into_the_queue(make_campaign, make_us
     carol = make_user_in(pc, make_user)
     assert phone.claim_next(pc, carol).pk == first.pk
     # Alice's claim is gone: her call is refused, nothing written.
-    with translation.override("en"), pytest.raises(Exception, match="expired"):
+    with translation.override("en"), pytest.raises(ValidationError, match="expired"):
         phone.record_call(first, alice, outcome="answered")
     assert not Call.objects.exists()
 

@@ -268,3 +268,23 @@ def test_malformed_payloads_get_a_clear_400(make_field, make_canvasser, login):
     assert post(client, "x").status_code == 400
     answer = post(client, [{"kind": "visit"}]).json()["results"][0]
     assert answer["status"] == "rejected"
+
+
+def test_erasing_a_person_erases_their_door_results(make_field, make_canvasser):
+    from crm.services.gdpr import erase_person, export_person
+
+    field = make_field()
+    turf = field.turfs[0]
+    canvasser = make_canvasser(field.campaign, turf)
+    door = turf.doors.first()
+    person = door.people.first()
+    record = visit(
+        door, person=str(person.uuid), note="Pense voter blanc", answers={"will_vote": True}
+    )
+    sync.apply_records(canvasser, [record])
+    export = export_person(person, include_sensitive=True)
+    assert export["related"]["canvassing.Visit.person"][0]["note"] == "Pense voter blanc"
+    assert export["related"]["canvassing.Resident.person"]
+    erase_person(person, actor=None)
+    assert not Visit.objects.filter(client_uuid=record["uuid"]).exists()
+    assert Door.objects.filter(pk=door.pk).exists()  # the door stays, without them

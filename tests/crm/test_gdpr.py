@@ -121,6 +121,25 @@ def rich_person(alpha, bravo, make_person, make_user):
     from territory.models import PersonLocation
 
     PersonLocation.objects.create(person=person, precision="street", label="Rue Basse")
+    # Field work (canvassing): her door, a door result with her answers, a place in a call queue.
+    import uuid
+
+    from django.utils import timezone
+
+    from canvassing import models as field
+
+    door_campaign = field.DoorCampaign.objects.create(campaign=alpha, name="Printemps")
+    building = field.Building.objects.create(
+        door_campaign=door_campaign, address_key="4 rue haute 41000", latitude=47.6, longitude=1.3
+    )
+    door = field.Door.objects.create(building=building)
+    field.Resident.objects.create(door=door, person=person)
+    field.Visit.objects.create(
+        client_uuid=uuid.uuid4(), door_campaign=door_campaign, door=door, person=person,
+        outcome="opened", support_level=1, answers={"vote": True}, visited_at=timezone.now(),
+    )  # fmt: skip
+    calls = field.PhoneCampaign.objects.create(campaign=alpha, name="Appels", segment=static)
+    field.PhoneTarget.objects.create(phone_campaign=calls, person=person)
     return person
 
 
