@@ -23,6 +23,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     # Supporters' own page, one-click unsubscribe, double opt-in confirmation.
     path("crm/", include("crm.urls")),
+    # Messaging: one-click unsubscribe and provider webhooks.
+    path("m/", include("messaging.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,13 @@
+"""Public messaging URLs, mounted at /m/ (cocarde/urls.py)."""
+
+from django.urls import path
+
+from messaging import views
+
+app_name = "messaging"
+urlpatterns = [
+    path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("sendgrid/events/", views.sendgrid_events, name="sendgrid_events"),
+    path("twilio/status/", views.twilio_status, name="twilio_status"),
+    path("twilio/inbound/", views.twilio_inbound, name="twilio_inbound"),
+]
