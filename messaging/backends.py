@@ -24,7 +24,7 @@ class OutboxEmailBackend(BaseEmailBackend):
                 rows.append(
                     OutboxMessage(
                         campaign_id=extra.get("campaign_id"),
-                        delivery_id=extra.get("delivery_id"),
+                        delivery_id=extra.get("delivery_id") or None,
                         is_test=bool(extra.get("is_test")),
                         to=to,
                         from_address=message.from_email,
