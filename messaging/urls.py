@@ -7,6 +7,7 @@ from messaging import views
 app_name = "messaging"
 urlpatterns = [
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("p/<str:token>/", views.preferences, name="preferences"),
     path("sendgrid/events/", views.sendgrid_events, name="sendgrid_events"),
     path("twilio/status/", views.twilio_status, name="twilio_status"),
     path("twilio/inbound/", views.twilio_inbound, name="twilio_inbound"),

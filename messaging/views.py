@@ -38,6 +38,21 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@never_cache
+def preferences(request: HttpRequest, token: str) -> HttpResponse:
+    """The footer link: the recipient's own page in the CRM, through a fresh signed link (the
+    one in the message never expires, the page's own link does)."""
+    from django.shortcuts import redirect
+
+    from crm.services.self_service import self_service_token
+
+    delivery_id = read_delivery_token(token)
+    delivery = Delivery.objects.filter(pk=delivery_id).select_related("person").first()
+    if delivery is None or delivery.person is None:
+        raise Http404
+    return redirect(f"/crm/moi/{self_service_token(delivery.person)}/")
+
+
 def _public_url(request: HttpRequest) -> str:
     """The URL Twilio signed: our public https address (we may sit behind a proxy)."""
     return settings.MESSAGING_PUBLIC_URL.rstrip("/") + request.get_full_path()

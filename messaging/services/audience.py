@@ -6,16 +6,13 @@ just before each send.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
 
 from crm.models import Channel, Consent, EmailAddress, Person, PhoneNumber, Suppression
-from crm.normalize import normalise_email
 from crm.segments.services import people_in
-from crm.services.people import suppression_key_for
 from messaging.models import Blast, Delivery
 
 
@@ -91,47 +88,31 @@ def snapshot(blast: Blast) -> int:
         return max(cursor.rowcount, 0)
 
 
-def refused_now(blast: Blast, rows: Iterable[tuple[int, int | None, str]]) -> dict[int, str]:
-    """Of (delivery id, person id, address), those that may no longer be sent, with why.
-
-    Three queries per chunk: suppressions of the addresses, consents of the people, and the
-    status of the addresses (a bounce recorded on the contact point)."""
-    rows = list(rows)
-    refused: dict[int, str] = {}
-    kind = "email" if blast.channel == Channel.EMAIL else "phone"
-    keys = {d: suppression_key_for(kind, addr) for d, _p, addr in rows}
-    blocked = dict(
-        applicable_suppressions(blast)
-        .filter(key_hash__in=set(keys.values()))
-        .values_list("key_hash", "reason")
-    )
-    person_ids = {p for _d, p, _a in rows if p is not None}
-    consenting = set(
-        Consent.objects.filter(
-            person_id__in=person_ids,
-            campaign_id=blast.campaign_id,
-            channel=blast.channel,
-            purpose=blast.purpose,
-            withdrawn_at__isnull=True,
-        )
-        .filter(Q(confirmation_required=False) | Q(confirmed_at__isnull=False))
-        .values_list("person_id", flat=True)
+def suppress_refused(blast: Blast, token: str) -> int:
+    """Just before sending: rows of this claim that may no longer be sent become `suppressed`,
+    with the reason. Checked in the database, a few UPDATEs per chunk and no work per row here:
+    the person erased, a suppression of the address (unsubscribed, bounced, complained, STOP),
+    consent withdrawn, the address marked invalid."""
+    rows = Delivery.objects.filter(
+        blast_id=blast.pk, claimed_by=token, status=Delivery.Status.CLAIMED
     )
     if blast.channel == Channel.EMAIL:
-        invalid = set(
-            EmailAddress.objects.filter(email__in=[normalise_email(a) for _d, _p, a in rows])
-            .exclude(status=EmailAddress.Status.VALID)
-            .values_list("email", flat=True)
+        contact: QuerySet[Any] = EmailAddress.objects.filter(email=OuterRef(OuterRef("address")))
+        invalid = EmailAddress.objects.filter(email=OuterRef("address")).exclude(
+            status=EmailAddress.Status.VALID
         )
     else:
-        invalid = set()
-    for delivery_id, person_id, address in rows:
-        if person_id is None:
-            refused[delivery_id] = "erased"
-        elif keys[delivery_id] in blocked:
-            refused[delivery_id] = f"suppressed: {blocked[keys[delivery_id]]}"
-        elif person_id not in consenting:
-            refused[delivery_id] = "no consent"
-        elif address in invalid:
-            refused[delivery_id] = "address invalid"
-    return refused
+        contact = PhoneNumber.objects.filter(e164=OuterRef(OuterRef("address")))
+        invalid = PhoneNumber.objects.filter(
+            e164=OuterRef("address"), person=OuterRef("person")
+        ).exclude(status=PhoneNumber.Status.VALID)
+    key = Subquery(contact.values("suppression_key")[:1])
+    suppressed = applicable_suppressions(blast).filter(key_hash=key)
+    refused = Delivery.Status.SUPPRESSED
+    count = rows.filter(person__isnull=True).update(status=refused, reason="erased")
+    count += rows.filter(Exists(suppressed)).update(status=refused, reason="suppressed")
+    count += rows.exclude(Exists(active_consent(blast, OuterRef("person")))).update(
+        status=refused, reason="no consent"
+    )
+    count += rows.filter(Exists(invalid)).update(status=refused, reason="address invalid")
+    return count

@@ -28,13 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.models import Action, ActionType, Channel, CustomFieldValue, Person
-from crm.services.self_service import SELF_SERVICE_SALT
 from messaging import transports
 from messaging.models import Blast, Delivery, MessagingSettings, SenderIdentity
 from messaging.services import audience, render, silence
@@ -43,7 +41,6 @@ from messaging.services.tokens import TokenMaker, unsubscribe_url
 
 log = logging.getLogger(__name__)
 S = Delivery.Status
-SMS_CHUNK = 20
 MAX_INLINE_WAIT = 30.0
 
 
@@ -117,7 +114,6 @@ def recipient_data(
         row["id"]: dict(row)
         for row in Person.objects.filter(pk__in=person_ids).values(
             "id",
-            "uuid",
             "first_names",
             "usage_name",
             "birth_name",
@@ -150,6 +146,7 @@ def recipient_data(
     out: dict[int, dict[str, str]] = {}
     for delivery_id, person_id, _address, _variant in rows:
         person = people.get(person_id or 0, {})
+        token = ctx.tokens.make(delivery_id)
         first = (person.get("first_names") or "").replace(",", " ").split()
         origin = ctx.rules.data_origin or (
             f"{person['first_source']} ({campaign_name})"
@@ -162,12 +159,8 @@ def recipient_data(
             "commune": person.get("commune_name") or "",
             "bureau": person.get("polling_station_code") or "",
             "origin": origin,
-            "unsubscribe_url": unsubscribe_url(ctx.tokens.make(delivery_id)),
-            "preferences_url": (
-                f"{base}/crm/moi/{signing.dumps(str(person['uuid']), salt=SELF_SERVICE_SALT)}/"
-                if person
-                else f"{base}/crm/moi/"
-            ),
+            "unsubscribe_url": unsubscribe_url(token),
+            "preferences_url": f"{base}/m/p/{token}/",
             **custom.get(person_id or 0, {}),
         }
         out[delivery_id] = data
@@ -214,34 +207,66 @@ def pause_provider(channel: str, seconds: float) -> None:
 
 # --- claiming and recording ---------------------------------------------------------------------
 
+Row = tuple[int, int | None, str, str]  # delivery id, person id, address, variant
 
-def claim(blast_id: int, worker: str, limit: int) -> list[tuple[int, int | None, str, str]]:
-    """Up to `limit` queued rows, now ours: (id, person id, address, variant)."""
-    with transaction.atomic():
+CLAIM_SQL = """
+UPDATE messaging_delivery SET status = %s, claimed_by = %s, claimed_until = %s,
+       attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM messaging_delivery WHERE blast_id = %s AND status = %s
+    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+)
+RETURNING id, person_id, address, variant
+"""
+
+
+def claim(blast_id: int, worker: str, limit: int) -> tuple[str, list[Row]]:
+    """Up to `limit` queued rows, now ours under a token naming this claim."""
+    token = f"{worker}:{uuid.uuid4().hex[:8]}"
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(CLAIM_SQL, [S.CLAIMED, token, lease_until(), blast_id, S.QUEUED, limit])
+            rows = sorted(cursor.fetchall())
+        return token, rows
+    with transaction.atomic():  # SQLite (embedded mode): one process, no concurrent claims
         ids = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(blast_id=blast_id, status=S.QUEUED)
+            Delivery.objects.filter(blast_id=blast_id, status=S.QUEUED)
             .order_by("id")
             .values_list("id", flat=True)[:limit]
         )
-        if not ids:
-            return []
         Delivery.objects.filter(pk__in=ids).update(
-            status=S.CLAIMED, claimed_by=worker, claimed_until=lease_until()
+            status=S.CLAIMED, claimed_by=token, claimed_until=lease_until()
         )
-    return list(
+    return token, list(
         Delivery.objects.filter(pk__in=ids)
         .order_by("id")
         .values_list("id", "person_id", "address", "variant")
     )
 
 
-def _mark(ids: list[int], worker: str, *, frm: str, **changes: Any) -> int:
-    return Delivery.objects.filter(pk__in=ids, claimed_by=worker, status=frm).update(**changes)
+def _mark(token: str, *, frm: str, variant: str | None = None, **changes: Any) -> int:
+    rows = Delivery.objects.filter(claimed_by=token, status=frm)
+    if variant is not None:
+        rows = rows.filter(variant=variant)
+    return rows.update(**changes)
 
 
-def _timeline(blast: Blast, rows: list[tuple[int, int | None, str, str]], now: dt.datetime) -> None:
+TIMELINE_SQL = """
+INSERT INTO crm_action (person_id, campaign_id, type, occurred_at, source, data)
+SELECT person_id, %s, %s, %s, %s, jsonb_build_object('blast_id', blast_id, 'delivery_id', id)
+FROM messaging_delivery WHERE claimed_by = %s AND status = %s AND person_id IS NOT NULL
+"""
+
+
+def _timeline(blast: Blast, token: str, status: str, rows: list[Row], now: dt.datetime) -> None:
+    """One EMAIL_SENT / SMS_SENT action per recipient, in one statement."""
     kind = ActionType.EMAIL_SENT if blast.channel == Channel.EMAIL else ActionType.SMS_SENT
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                TIMELINE_SQL, [blast.campaign_id, kind, now, blast.name[:500], token, status]
+            )
+        return
     Action.objects.bulk_create(
         [
             Action(
@@ -258,74 +283,58 @@ def _timeline(blast: Blast, rows: list[tuple[int, int | None, str, str]], now: d
     )
 
 
+def _wait_after(ctx: BlastContext, outcome: transports.Outcome) -> None:
+    wait = outcome.retry_after
+    if wait is None:
+        attempts = cache.get_or_set(f"messaging:backoff:{ctx.blast.channel}", 0, 300) or 0
+        cache.set(f"messaging:backoff:{ctx.blast.channel}", attempts + 1, 300)
+        wait = min(2.0 ** min(attempts, 6), 60.0)
+    pause_provider(ctx.blast.channel, wait)
+
+
 def _apply_outcome(
-    ctx: BlastContext,
-    worker: str,
-    rows: list[tuple[int, int | None, str, str]],
-    outcome: transports.Outcome,
+    ctx: BlastContext, token: str, variant: str, rows: list[Row], outcome: transports.Outcome
 ) -> None:
-    ids = [r[0] for r in rows]
     now = timezone.now()
     if outcome.status == transports.SENT:
         with transaction.atomic():
-            done = _mark(
-                ids,
-                worker,
+            _timeline(ctx.blast, token, S.SENDING, rows, now)
+            _mark(
+                token,
                 frm=S.SENDING,
+                variant=variant,
                 status=S.SENT,
                 sent_at=now,
                 provider_id=outcome.provider_id[:100],
                 claimed_until=None,
             )
-            if done:
-                _timeline(ctx.blast, rows, now)
+        cache.delete(f"messaging:backoff:{ctx.blast.channel}")
     elif outcome.status == transports.RETRY:
-        _mark(ids, worker, frm=S.SENDING, status=S.QUEUED, claimed_until=None, reason=outcome.error)
-        wait = outcome.retry_after
-        if wait is None:
-            attempts = cache.get_or_set(f"messaging:backoff:{ctx.blast.channel}", 0, 300) or 0
-            cache.set(f"messaging:backoff:{ctx.blast.channel}", attempts + 1, 300)
-            wait = min(2.0 ** min(attempts, 6), 60.0)
-        pause_provider(ctx.blast.channel, wait)
+        _mark(token, frm=S.SENDING, variant=variant, status=S.QUEUED, claimed_until=None,
+              reason=outcome.error[:200])  # fmt: skip
+        _wait_after(ctx, outcome)
     elif outcome.status == transports.UNKNOWN:
         grace = dt.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER_SECONDS)
-        _mark(
-            ids,
-            worker,
-            frm=S.SENDING,
-            status=S.UNKNOWN,
-            claimed_until=now + grace,
-            reason=outcome.error[:200],
-        )
+        _mark(token, frm=S.SENDING, variant=variant, status=S.UNKNOWN,
+              claimed_until=now + grace, reason=outcome.error[:200])  # fmt: skip
     else:
-        _mark(ids, worker, frm=S.SENDING, status=S.FAILED, reason=outcome.error[:200])
-    if outcome.status == transports.SENT:
-        cache.delete(f"messaging:backoff:{ctx.blast.channel}")
+        _mark(token, frm=S.SENDING, variant=variant, status=S.FAILED, reason=outcome.error[:200])
 
 
-def _drop_refused(
-    ctx: BlastContext, worker: str, rows: list[tuple[int, int | None, str, str]]
-) -> list[tuple[int, int | None, str, str]]:
-    refused = audience.refused_now(ctx.blast, [(d, p, a) for d, p, a, _v in rows])
-    if refused:
-        by_reason: dict[str, list[int]] = defaultdict(list)
-        for delivery_id, reason in refused.items():
-            by_reason[reason].append(delivery_id)
-        for reason, ids in by_reason.items():
-            _mark(ids, worker, frm=S.CLAIMED, status=S.SUPPRESSED, reason=reason)
-    return [r for r in rows if r[0] not in refused]
+def _drop_refused(ctx: BlastContext, token: str, rows: list[Row]) -> list[Row]:
+    if not audience.suppress_refused(ctx.blast, token):
+        return rows
+    still = set(
+        Delivery.objects.filter(claimed_by=token, status=S.CLAIMED).values_list("id", flat=True)
+    )
+    return [r for r in rows if r[0] in still]
 
 
-def _to_sending(worker: str, rows: list[tuple[int, int | None, str, str]]) -> bool:
-    ids = [r[0] for r in rows]
-    return _mark(ids, worker, frm=S.CLAIMED, status=S.SENDING) == len(ids)
-
-
-def send_email_chunk(ctx: BlastContext, worker: str, rows: list[tuple[Any, ...]]) -> None:
-    rows = _drop_refused(ctx, worker, rows)
+def send_email_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
+    rows = _drop_refused(ctx, token, rows)
     if not rows:
         return
-    by_variant: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    by_variant: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         by_variant[row[3]].append(row)
     for key in by_variant:
@@ -362,22 +371,21 @@ def send_email_chunk(ctx: BlastContext, worker: str, rows: list[tuple[Any, ...]]
             track_clicks=ctx.blast.track_clicks,
             track_opens=ctx.rules.open_tracking,
         )
-        if not _to_sending(worker, group):
+        # Committed before the call: a crash from here on leaves the outcome unknown.
+        if _mark(token, frm=S.CLAIMED, variant=key, status=S.SENDING) != len(group):
             log.warning("blast %s: lease lost before sending, chunk left", ctx.blast.pk)
             continue
         outcome = transports.send_email_batch(batch)
-        _apply_outcome(ctx, worker, group, outcome)
+        _apply_outcome(ctx, token, key, group, outcome)
 
 
-def sms_body(ctx: BlastContext, row: tuple[Any, ...], data: dict[int, dict[str, str]]) -> str:
-    compiled = ctx.template(row[3])
-    return compiled.render(compiled.values(data[row[0]]))[2]
+def send_sms_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
+    """Each SMS paced by the shared bucket; the chunk is recorded in a few statements."""
+    import requests
 
-
-def send_sms_chunk(ctx: BlastContext, worker: str, rows: list[tuple[Any, ...]]) -> None:
     from messaging.services.sms import sms_length
 
-    rows = _drop_refused(ctx, worker, rows)
+    rows = _drop_refused(ctx, token, rows)
     if not rows:
         return
     for row in rows:
@@ -385,30 +393,51 @@ def send_sms_chunk(ctx: BlastContext, worker: str, rows: list[tuple[Any, ...]]) 
     data = recipient_data(ctx, rows)
     bucket = TokenBucket(f"sms:{ctx.blast.campaign_id}", rate=ctx.rules.sms_per_second)
     sender = ctx.sender.sms_sender if ctx.sender else ""
-    for row in rows:
-        body = sms_body(ctx, row, data)
-        bucket.acquire()
-        if not _to_sending(worker, [row]):
-            continue
-        outcome = transports.send_sms(
-            transports.Sms(
-                campaign_id=ctx.blast.campaign_id,
-                delivery_id=row[0],
-                to=row[2],
-                body=body,
-                sender=sender,
+    if _mark(token, frm=S.CLAIMED, status=S.SENDING) != len(rows):
+        log.warning("blast %s: lease lost before sending, chunk left", ctx.blast.pk)
+        return
+    results: list[tuple[Row, transports.Outcome, int]] = []
+    with requests.Session() as session:
+        for row in rows:
+            compiled = ctx.template(row[3])
+            body = compiled.render(compiled.values(data[row[0]]))[2]
+            bucket.acquire()
+            outcome = transports.send_sms(
+                transports.Sms(ctx.blast.campaign_id, row[0], row[2], body, sender), session
             )
+            results.append((row, outcome, sms_length(body).segments))
+            if outcome.status == transports.RETRY:
+                break  # the provider asked us to wait: the rest goes back to the queue
+    now = timezone.now()
+    grace = now + dt.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER_SECONDS)
+    updates = []
+    for row, outcome, segments in results:
+        delivery = Delivery(pk=row[0], claimed_until=None, sms_segments=segments)
+        delivery.status, delivery.reason = {
+            transports.SENT: (S.SENT, ""),
+            transports.RETRY: (S.QUEUED, outcome.error[:200]),
+            transports.UNKNOWN: (S.UNKNOWN, outcome.error[:200]),
+            transports.FAILED: (S.FAILED, outcome.error[:200]),
+        }[outcome.status]
+        delivery.sent_at = now if outcome.status == transports.SENT else None
+        delivery.provider_id = outcome.provider_id[:100]
+        if outcome.status == transports.UNKNOWN:
+            delivery.claimed_until = grace
+        updates.append(delivery)
+    with transaction.atomic():
+        sent_rows = [r for r, o, _s in results if o.status == transports.SENT]
+        Delivery.objects.bulk_update(
+            updates,
+            ["status", "reason", "sent_at", "provider_id", "claimed_until", "sms_segments"],
         )
-        if outcome.status == transports.SENT:
-            Delivery.objects.filter(pk=row[0]).update(sms_segments=sms_length(body).segments)
-        _apply_outcome(ctx, worker, [row], outcome)
-        if outcome.status == transports.RETRY:
-            # The rest of the chunk goes back too; the provider asked us to wait.
-            rest = [r[0] for r in rows if r[0] != row[0]]
-            Delivery.objects.filter(pk__in=rest, claimed_by=worker, status=S.CLAIMED).update(
-                status=S.QUEUED, claimed_until=None
-            )
-            return
+        if sent_rows:
+            _timeline(ctx.blast, token, S.SENT, sent_rows, now)
+        Delivery.objects.filter(claimed_by=token, status=S.SENDING).exclude(
+            pk__in=[r[0] for r, _o, _s in results]
+        ).update(status=S.QUEUED, claimed_until=None)
+    last = results[-1][1] if results else None
+    if last is not None and last.status == transports.RETRY:
+        _wait_after(ctx, last)
 
 
 # --- the runner ---------------------------------------------------------------------------------
@@ -444,18 +473,24 @@ def run_blast(blast_id: int, *, max_chunks: int | None = None) -> str:
                 return "provider pause"
             time.sleep(wait)
             continue
-        size = settings.MESSAGING_BATCH_SIZE if blast.is_email else SMS_CHUNK
-        rows = claim(blast_id, worker, size)
+        size = settings.MESSAGING_BATCH_SIZE if blast.is_email else sms_chunk(ctx)
+        token, rows = claim(blast_id, worker, size)
         if not rows:
             finish_if_done(blast_id)
             return "done"
         if blast.is_email:
-            send_email_chunk(ctx, worker, rows)
+            send_email_chunk(ctx, token, rows)
         else:
-            send_sms_chunk(ctx, worker, rows)
+            send_sms_chunk(ctx, token, rows)
         chunks += 1
         if max_chunks is not None and chunks >= max_chunks:
             return "chunk limit"
+
+
+def sms_chunk(ctx: BlastContext) -> int:
+    """About two seconds of sending: what a worker holds, and what may be unknown after a
+    crash."""
+    return max(1, min(200, 2 * ctx.rules.sms_per_second))
 
 
 OPEN_STATES = (S.QUEUED, S.CLAIMED, S.SENDING, S.UNKNOWN, S.HELD)

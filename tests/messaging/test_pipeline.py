@@ -184,7 +184,7 @@ def test_unknown_without_any_provider_record_is_sent_again_after_the_grace(
     blast = make_blast(segment)
     blasts.start_blast(blast.pk)
     worker = pipeline.worker_id()
-    rows = pipeline.claim(blast.pk, worker, 10)
+    _token, rows = pipeline.claim(blast.pk, worker, 10)
     Delivery.objects.filter(pk__in=[r[0] for r in rows]).update(
         status=S.SENDING, claimed_until=timezone.now() - dt.timedelta(seconds=1)
     )  # a worker died during the provider call, and the provider never got it
@@ -231,6 +231,10 @@ def test_one_click_unsubscribe_from_the_header(audience, make_blast, campaign, c
     ).exists()
     assert blasts.blast_stats(blast)["unsubscribed"] == 1
     # A forged token is a 404 and changes nothing.
+    # The footer's preference link opens the person's own page through a fresh signed link.
+    preferences = client.get(f"/m/p/{path.split('/')[2]}/")
+    assert preferences.status_code == 302 and preferences["Location"].startswith("/crm/moi/")
+    assert f"/m/p/{path.split('/')[2]}/" in message.html
     token = path.split("/")[2]
     forged = token[:-1] + ("1" if token[-1] != "1" else "2")
     assert client.post(f"/m/u/{forged}/").status_code == 404
