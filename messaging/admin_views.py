@@ -64,7 +64,11 @@ def _form(request: HttpRequest, blast: Blast | None) -> BlastForm:
         campaigns=campaigns,
         segments=segments_for(request.user, Capability.VIEW_PEOPLE).filter(campaign__in=campaigns),
         senders=SenderIdentity.objects.filter(campaign__in=campaigns),
-        initial={"variant_b_subject": _variant_b_subject(blast)},
+        initial={
+            "variant_b_subject": _variant_b_subject(blast),
+            # One campaign: chosen already.
+            "campaign": campaigns.first() if blast is None and campaigns.count() == 1 else None,
+        },
     )
 
 
