@@ -98,7 +98,7 @@ def suppress_refused(blast: Blast, token: str) -> int:
     )
     if blast.channel == Channel.EMAIL:
         contact: QuerySet[Any] = EmailAddress.objects.filter(email=OuterRef(OuterRef("address")))
-        invalid = EmailAddress.objects.filter(email=OuterRef("address")).exclude(
+        invalid: QuerySet[Any] = EmailAddress.objects.filter(email=OuterRef("address")).exclude(
             status=EmailAddress.Status.VALID
         )
     else:
