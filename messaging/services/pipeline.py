@@ -371,6 +371,10 @@ def send_email_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
             track_clicks=ctx.blast.track_clicks,
             track_opens=ctx.rules.open_tracking,
         )
+        if provider_pause_left(ctx.blast.channel) > 0:
+            # Another worker was just told to wait (429/5xx): give the rows back untouched.
+            _mark(token, frm=S.CLAIMED, status=S.QUEUED, claimed_until=None)
+            return
         # Committed before the call: a crash from here on leaves the outcome unknown.
         if _mark(token, frm=S.CLAIMED, variant=key, status=S.SENDING) != len(group):
             log.warning("blast %s: lease lost before sending, chunk left", ctx.blast.pk)
