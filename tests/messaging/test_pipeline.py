@@ -371,3 +371,20 @@ def test_sendgrid_webhook_signed_dedup_and_forged(audience, make_blast, campaign
     from messaging.models import ProviderEvent
 
     assert ProviderEvent.objects.filter(event_id="bounce-1").count() == 1
+
+
+def test_a_scheduled_blast_is_started_by_the_sweeper_when_due(audience, make_blast, campaign):
+    from messaging.tasks import sweep
+
+    blast = make_blast(audience(campaign, 3))
+    blasts.schedule_blast(blast, timezone.now() + dt.timedelta(hours=2), actor=None)
+    assert sweep(enqueue=False)["started"] == []
+    Blast.objects.filter(pk=blast.pk).update(scheduled_at=timezone.now() - dt.timedelta(minutes=1))
+    report = sweep(enqueue=False)
+    assert report["started"] == [blast.pk] and report["runners"] == [blast.pk]
+    blast.refresh_from_db()
+    assert blast.status == Blast.Status.SENDING and blast.snapshot_count == 3
+    pipeline.run_blast(blast.pk)
+    sweep(enqueue=False)
+    blast.refresh_from_db()
+    assert blast.status == Blast.Status.SENT
