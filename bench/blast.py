@@ -376,6 +376,10 @@ def main() -> None:
         with scratch_database():
             log(f"generating {args.size} people…")
             campaign, segment = make_people(args.size)
+            from django.db import connection
+
+            with connection.cursor() as cursor:  # as autovacuum would have, on a real database
+                cursor.execute("ANALYZE")
             log("ours: snapshot + send…")
             ours, writes, blast_id = run_ours(campaign, segment)
             received = provider_state(base)["emails"]

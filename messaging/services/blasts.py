@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -158,6 +158,10 @@ def start_blast(blast_id: int, *, actor: Any = None, runners: int = 2) -> bool:
         if not won:
             return False
         written = audience.snapshot(blast)
+        if written > 10_000 and connection.vendor == "postgresql":
+            # A large audience just landed: fresh statistics keep the claim plans on the index.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE messaging_delivery")
         _assign_variants(blast)
         Blast.objects.filter(pk=blast_id).update(snapshot_count=written)
         record_event(
