@@ -140,9 +140,19 @@ def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
             sms=sms,
             dns=dns_records(blast.sender) if blast.sender else [],
             recent=Delivery.objects.filter(blast=blast).order_by("-id")[:20],
+            sample=_sample(request, blast),
             refresh=blast.status == Blast.Status.SENDING,
         ),
     )
+
+
+def _sample(request: HttpRequest, blast: Blast) -> list[Person]:
+    """A few people of the audience, to preview the message as each of them would get it."""
+    if blast.segment is None:
+        return []
+    from crm.segments.services import people_in
+
+    return list(people_in(blast.segment, user=request.user).order_by("pk")[:5])
 
 
 CHART_ROWS = [

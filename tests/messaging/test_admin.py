@@ -51,6 +51,10 @@ def test_compose_test_send_and_send_from_the_admin(
     page = client.get(f"/admin/messaging/{blast.pk}/")
     assert page.status_code == 200 and b"data-preview" in page.content
     preview = client.get(f"/admin/messaging/{blast.pk}/preview/")
+    as_person = segment.members.order_by("person_id").first().person
+    assert f"?person={as_person.pk}" in page.content.decode()
+    personal = client.get(f"/admin/messaging/{blast.pk}/preview/?person={as_person.pk}")
+    assert f"Chère {as_person.first_names}" in personal.content.decode()
     html = preview.content.decode()
     assert "rendez-vous à" in html and "Je donne" in html and "{{" not in html
 
