@@ -318,6 +318,9 @@ ANYMAIL = {
     "SENDGRID_API_URL": env_str("SENDGRID_API_URL", "https://api.sendgrid.com/v3/"),
     "SENDGRID_MERGE_FIELD_FORMAT": "{}",
     "REQUESTS_TIMEOUT": env_int("MESSAGING_PROVIDER_TIMEOUT", 30),
+    # "user:password" in the URLs given to the ESP for Anymail's tracking webhooks; without it
+    # their events are ignored.
+    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET"),
 }
 # Base64 DER public key of SendGrid's signed event webhook (ECDSA P-256).
 SENDGRID_WEBHOOK_PUBLIC_KEY = env_str("SENDGRID_WEBHOOK_PUBLIC_KEY")

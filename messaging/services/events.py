@@ -112,14 +112,15 @@ def _suppress_address(delivery: Delivery, *, everywhere: bool, reason: str) -> N
     )
 
 
-def apply_sendgrid_event(event: Mapping[str, Any]) -> str:
+def apply_sendgrid_event(event: Mapping[str, Any], *, provider: str = "sendgrid") -> str:
+    """One event in SendGrid's vocabulary (also what Anymail's normalised events map to)."""
     event_id = str(event.get("sg_event_id") or "")
     kind = str(event.get("event") or "")
     if not event_id:
         return "ignored: no event id"
     delivery = _delivery_for(event)
     with transaction.atomic():
-        if not _store("sendgrid", event_id, kind, dict(event), delivery):
+        if not _store(provider, event_id, kind, dict(event), delivery):
             return "duplicate"
         if delivery is None:
             return "ignored: no delivery"
@@ -201,6 +202,46 @@ def handle_sendgrid(body: bytes, signature: str, timestamp: str) -> dict[str, in
             outcome = apply_sendgrid_event(event).split(":")[0]
             counts[outcome] = counts.get(outcome, 0) + 1
     return counts
+
+
+# --- Anymail's tracking webhooks (Brevo, Mailjet, SES, Postmark…) ------------------------------
+
+ANYMAIL_TO_SENDGRID = {
+    "queued": "processed",
+    "sent": "processed",
+    "delivered": "delivered",
+    "bounced": "bounce",
+    "rejected": "dropped",
+    "failed": "dropped",
+    "complained": "spamreport",
+    "unsubscribed": "unsubscribe",
+    "opened": "open",
+    "clicked": "click",
+}
+
+
+def on_anymail_tracking(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> None:
+    """Anymail verified the webhook (its basic-auth secret); refuse everything without one."""
+    if not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        return
+    kind = ANYMAIL_TO_SENDGRID.get(event.event_type)
+    metadata = event.metadata or {}
+    if kind is None or not metadata.get("cocarde_delivery"):
+        return
+    timestamp = event.timestamp.timestamp() if event.timestamp else time.time()
+    event_id = event.event_id or f"{event.message_id}:{event.event_type}:{int(timestamp)}"
+    apply_sendgrid_event(
+        {
+            "sg_event_id": event_id,
+            "event": kind,
+            "type": "bounce",
+            "email": event.recipient or "",
+            "timestamp": int(timestamp),
+            "cocarde_delivery": metadata["cocarde_delivery"],
+            "url": event.click_url or "",
+        },
+        provider=f"anymail-{esp_name}"[:20],
+    )
 
 
 # --- Twilio -----------------------------------------------------------------------------------

@@ -388,3 +388,41 @@ def test_a_scheduled_blast_is_started_by_the_sweeper_when_due(audience, make_bla
     sweep(enqueue=False)
     blast.refresh_from_db()
     assert blast.status == Blast.Status.SENT
+
+
+def test_anymail_tracking_webhook_needs_its_secret(
+    audience, make_blast, campaign, client, settings
+):
+    import base64 as b64
+
+    blast = make_blast(audience(campaign, 1))
+    blasts.start_blast(blast.pk)
+    pipeline.run_blast(blast.pk)
+    delivery = Delivery.objects.get(blast=blast)
+    event = [
+        {"event": "click", "email": delivery.address, "timestamp": 1700000000,
+         "sg_event_id": "anymail-click-1", "url": "https://dupont2027.fr/agir",
+         "cocarde_delivery": str(delivery.pk)}
+    ]  # fmt: skip
+    url = "/m/anymail/sendgrid/tracking/"
+    # Without a configured secret, events are ignored.
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": ""}
+    client.post(url, json.dumps(event), content_type="application/json")
+    delivery.refresh_from_db()
+    assert delivery.clicked_at is None
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "hook:s3cret"}
+    wrong = "Basic " + b64.b64encode(b"hook:wrong").decode()
+    bad = client.post(
+        url, json.dumps(event), content_type="application/json", HTTP_AUTHORIZATION=wrong
+    )
+    assert bad.status_code == 400
+    auth = "Basic " + b64.b64encode(b"hook:s3cret").decode()
+    for _ in range(2):
+        ok = client.post(url, json.dumps(event), content_type="application/json",
+                         HTTP_AUTHORIZATION=auth)  # fmt: skip
+        assert ok.status_code == 200
+    delivery.refresh_from_db()
+    assert delivery.clicked_at is not None
+    from crm.models import Action
+
+    assert Action.objects.filter(person_id=delivery.person_id, type="email_clicked").count() == 1
