@@ -25,6 +25,8 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     # The canvassers' mobile web app (door-to-door and phone banking).
     path("terrain/", include("canvassing.urls")),
+    # Messaging: one-click unsubscribe and provider webhooks.
+    path("m/", include("messaging.urls")),
 ]
 
 if settings.DEBUG:

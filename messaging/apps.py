@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class MessagingConfig(AppConfig):
     name = "messaging"
     verbose_name = _("Email and SMS")
+
+    def ready(self) -> None:
+        # Anymail reports its ESPs' tracking webhooks through a signal: one receiver, which
+        # calls the same service as our own webhooks.
+        from anymail.signals import tracking
+
+        from messaging.services.events import on_anymail_tracking
+
+        tracking.connect(on_anymail_tracking, dispatch_uid="messaging.anymail_tracking")

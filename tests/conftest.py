@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.forms",
     "tests.fixtures.sites",
     "tests.fixtures.canvassing",
+    "tests.fixtures.messaging",
 ]
 
 

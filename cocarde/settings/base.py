@@ -306,7 +306,44 @@ CRM_RATE_LIMIT_PER_IP = (env_int("CRM_RATE_LIMIT_PER_IP", 20), 10 * 60)
 CRM_RATE_LIMIT_PER_TARGET = (env_int("CRM_RATE_LIMIT_PER_TARGET", 5), 60 * 60)
 # Proof of work asked of public forms (ALTCHA): the browser tries up to this many hashes.
 CRM_POW_MAX_NUMBER = env_int("CRM_POW_MAX_NUMBER", 50_000)
+# --- Messaging (docs/messaging.md) ------------------------------------------------------------
+
+# Blasts go through this Django email backend: the embedded outbox by default, SendGrid through
+# django-anymail ("anymail.backends.sendgrid.EmailBackend"), any other Anymail backend, or SMTP.
+MESSAGING_EMAIL_BACKEND = env_str(
+    "MESSAGING_EMAIL_BACKEND", "messaging.backends.OutboxEmailBackend"
+)
+ANYMAIL = {
+    "SENDGRID_API_KEY": SENDGRID_API_KEY,
+    "SENDGRID_API_URL": env_str("SENDGRID_API_URL", "https://api.sendgrid.com/v3/"),
+    "SENDGRID_MERGE_FIELD_FORMAT": "{}",
+    "REQUESTS_TIMEOUT": env_int("MESSAGING_PROVIDER_TIMEOUT", 30),
+    # "user:password" in the URLs given to the ESP for Anymail's tracking webhooks; without it
+    # their events are ignored.
+    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET"),
+}
+# Base64 DER public key of SendGrid's signed event webhook (ECDSA P-256).
+SENDGRID_WEBHOOK_PUBLIC_KEY = env_str("SENDGRID_WEBHOOK_PUBLIC_KEY")
+# SMS: "outbox" (embedded) or "twilio" (REST API through a Messaging Service).
+MESSAGING_SMS_BACKEND = env_str("MESSAGING_SMS_BACKEND", "outbox")
+TWILIO_API_URL = env_str("TWILIO_API_URL", "https://api.twilio.com")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
+# Seconds an SMS may wait at the provider; we never queue more than it can send in that time.
+MESSAGING_SMS_VALIDITY_SECONDS = env_int("MESSAGING_SMS_VALIDITY_SECONDS", 4 * 60 * 60)
+MESSAGING_SMS_PRICE_PER_SEGMENT = env_str("MESSAGING_SMS_PRICE_PER_SEGMENT", "0.075")
+# The public https address of this server as providers see it (signed webhooks, links).
+MESSAGING_PUBLIC_URL = env_str("MESSAGING_PUBLIC_URL", WAGTAILADMIN_BASE_URL)
+# Recipients per provider request (SendGrid: up to 1,000 personalisations) and per claim.
+MESSAGING_BATCH_SIZE = env_int("MESSAGING_BATCH_SIZE", 1000)
+# Seconds a worker may hold claimed rows; after that the sweeper takes them back.
+MESSAGING_CLAIM_LEASE_SECONDS = env_int("MESSAGING_CLAIM_LEASE_SECONDS", 10 * 60)
+# Seconds before an "unknown" delivery without any provider event is considered not sent.
+MESSAGING_RECONCILE_AFTER_SECONDS = env_int("MESSAGING_RECONCILE_AFTER_SECONDS", 60 * 60)
+# Polls close at this local time on election day (electoral silence ends then).
+MESSAGING_POLLS_CLOSE = env_str("MESSAGING_POLLS_CLOSE", "20:00")
+
 CELERY_BEAT_SCHEDULE = {
+    "messaging-sweep": {"task": "messaging.tasks.bulk_sweep", "schedule": 60},
     "crm-retention": {
         "task": "crm.tasks.bulk_apply_retention_rules",
         "schedule": 24 * 60 * 60,

@@ -1,0 +1,539 @@
+"""The sending pipeline: claim a chunk, check it again, hand it to the provider, record it.
+
+Each delivery row moves `queued → claimed → sending → sent` and every step is one UPDATE over
+the whole chunk:
+
+- claimed: taken with SELECT … FOR UPDATE SKIP LOCKED by one worker, with a lease. A crash
+  here loses nothing: when the lease ends the sweeper puts the rows back in the queue.
+- sending: committed just before the provider call. A crash or a timeout here leaves the
+  outcome unknown: the rows become `unknown` and are reconciled with the provider's events
+  (SendGrid emits `processed` for every message it accepted; Twilio calls back per message),
+  never resent blindly.
+- sent: after the provider accepted the batch.
+
+A 429 or 5xx puts the chunk back in the queue and pauses every worker for the provider
+(Retry-After, else exponential backoff) through the shared cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from crm.models import Action, ActionType, Channel, CustomFieldValue, Person
+from messaging import transports
+from messaging.models import Blast, Delivery, MessagingSettings, SenderIdentity
+from messaging.services import audience, render, silence
+from messaging.services.ratelimit import TokenBucket
+from messaging.services.tokens import TokenMaker, unsubscribe_url
+
+log = logging.getLogger(__name__)
+S = Delivery.Status
+MAX_INLINE_WAIT = 30.0
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def lease_until() -> dt.datetime:
+    return timezone.now() + dt.timedelta(seconds=settings.MESSAGING_CLAIM_LEASE_SECONDS)
+
+
+# --- what a blast needs, computed once ----------------------------------------------------------
+
+
+@dataclass
+class BlastContext:
+    blast: Blast
+    sender: SenderIdentity | None
+    rules: MessagingSettings
+    compiled: dict[str, render.Compiled] = field(default_factory=dict)
+    tokens: TokenMaker = field(default_factory=TokenMaker)
+
+    @property
+    def from_email(self) -> str:
+        if self.sender is None:
+            return settings.DEFAULT_FROM_EMAIL
+        return f"{self.sender.from_name} <{self.sender.from_email}>"
+
+    def template(self, variant_key: str) -> render.Compiled:
+        if variant_key not in self.compiled:
+            self.compiled[variant_key] = compile_for(self.blast, variant_key, self.sender)
+        return self.compiled[variant_key]
+
+
+def settings_for(campaign_id: int) -> MessagingSettings:
+    rules, _ = MessagingSettings.objects.get_or_create(campaign_id=campaign_id)
+    return rules
+
+
+def compile_for(
+    blast: Blast, variant_key: str = "", sender: SenderIdentity | None = None
+) -> render.Compiled:
+    variant = blast.variants.filter(key=variant_key).first() if variant_key else None
+    if blast.channel == Channel.EMAIL:
+        return render.compile_email(
+            subject=(variant.subject if variant and variant.subject else blast.subject),
+            blocks=(variant.blocks if variant and variant.blocks else blast.blocks),
+            preheader=blast.preheader,
+            campaign_name=blast.campaign.name,
+        )
+    sender = sender or blast.sender
+    return render.compile_sms(
+        variant.sms_text if variant and variant.sms_text else blast.sms_text,
+        stop_by_reply=bool(sender and sender.sms_can_receive_replies),
+    )
+
+
+def context_for(blast: Blast) -> BlastContext:
+    sender = blast.sender or (
+        SenderIdentity.objects.filter(campaign_id=blast.campaign_id).order_by("-is_default").first()
+    )
+    return BlastContext(blast=blast, sender=sender, rules=settings_for(blast.campaign_id))
+
+
+def recipient_data(
+    ctx: BlastContext, rows: list[tuple[int, int | None, str, str]]
+) -> dict[int, dict[str, str]]:
+    """Merge values per delivery id: one query for the people, one for custom fields."""
+    person_ids = [p for _d, p, _a, _v in rows if p is not None]
+    people: dict[int, dict[str, Any]] = {
+        row["id"]: dict(row)
+        for row in Person.objects.filter(pk__in=person_ids).values(
+            "id",
+            "first_names",
+            "usage_name",
+            "birth_name",
+            "commune_name",
+            "polling_station_code",
+            "first_source",
+        )
+    }
+    keys: set[str] = set()
+    for compiled in ctx.compiled.values():
+        keys |= compiled.custom_keys
+    custom: dict[int, dict[str, str]] = defaultdict(dict)
+    if keys:
+        for value in CustomFieldValue.objects.filter(
+            person_id__in=person_ids, field__key__in=keys
+        ).values(
+            "person_id", "field__key", "value_text", "value_number", "value_date", "value_bool"
+        ):
+            shown = value["value_text"] or next(
+                (
+                    str(value[k])
+                    for k in ("value_number", "value_date", "value_bool")
+                    if value[k] is not None
+                ),
+                "",
+            )
+            custom[value["person_id"]][f"custom.{value['field__key']}"] = shown
+    campaign_name = ctx.blast.campaign.name
+    base = settings.MESSAGING_PUBLIC_URL.rstrip("/")
+    out: dict[int, dict[str, str]] = {}
+    for delivery_id, person_id, _address, _variant in rows:
+        person = people.get(person_id or 0, {})
+        token = ctx.tokens.make(delivery_id)
+        first = (person.get("first_names") or "").replace(",", " ").split()
+        origin = ctx.rules.data_origin or (
+            f"{person['first_source']} ({campaign_name})"
+            if person.get("first_source")
+            else campaign_name
+        )
+        data = {
+            "first_name": first[0] if first else "",
+            "last_name": person.get("usage_name") or person.get("birth_name") or "",
+            "commune": person.get("commune_name") or "",
+            "bureau": person.get("polling_station_code") or "",
+            "origin": origin,
+            "unsubscribe_url": unsubscribe_url(token),
+            "preferences_url": f"{base}/m/p/{token}/",
+            **custom.get(person_id or 0, {}),
+        }
+        out[delivery_id] = data
+    return out
+
+
+# --- gates -------------------------------------------------------------------------------------
+
+
+class Hold(Exception):
+    """Sending must wait (electoral silence, quiet hours, provider pause)."""
+
+
+def check_gates(ctx: BlastContext, now: dt.datetime | None = None) -> None:
+    now = now or timezone.now()
+    blast = ctx.blast
+    if not blast.transactional:
+        window = silence.silence_at(blast.campaign, now)
+        if window is not None:
+            raise Hold(f"electoral silence until {window.ends.isoformat()}")
+    if blast.channel == Channel.SMS and silence.in_quiet_hours(
+        moment=now,
+        start=ctx.rules.quiet_start,
+        end=ctx.rules.quiet_end,
+        sundays=ctx.rules.quiet_sundays,
+        holidays=ctx.rules.quiet_holidays,
+    ):
+        raise Hold("SMS quiet hours")
+
+
+def provider_key(channel: str) -> str:
+    return f"messaging:provider-pause:{channel}"
+
+
+def provider_pause_left(channel: str) -> float:
+    until = cache.get(provider_key(channel))
+    return max(0.0, float(until) - time.time()) if until else 0.0
+
+
+def pause_provider(channel: str, seconds: float) -> None:
+    until = time.time() + seconds
+    cache.set(provider_key(channel), until, timeout=int(seconds) + 5)
+
+
+# --- claiming and recording ---------------------------------------------------------------------
+
+Row = tuple[int, int | None, str, str]  # delivery id, person id, address, variant
+
+CLAIM_SQL = """
+UPDATE messaging_delivery SET status = %s, claimed_by = %s, claimed_until = %s,
+       attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM messaging_delivery WHERE blast_id = %s AND status = %s
+    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+)
+RETURNING id, person_id, address, variant
+"""
+
+
+def claim(blast_id: int, worker: str, limit: int) -> tuple[str, list[Row]]:
+    """Up to `limit` queued rows, now ours under a token naming this claim."""
+    token = f"{worker}:{uuid.uuid4().hex[:8]}"
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(CLAIM_SQL, [S.CLAIMED, token, lease_until(), blast_id, S.QUEUED, limit])
+            rows = sorted(cursor.fetchall())
+        return token, rows
+    with transaction.atomic():  # SQLite (embedded mode): one process, no concurrent claims
+        ids = list(
+            Delivery.objects.filter(blast_id=blast_id, status=S.QUEUED)
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        Delivery.objects.filter(pk__in=ids).update(
+            status=S.CLAIMED, claimed_by=token, claimed_until=lease_until()
+        )
+    return token, list(
+        Delivery.objects.filter(pk__in=ids)
+        .order_by("id")
+        .values_list("id", "person_id", "address", "variant")
+    )
+
+
+def _mark(token: str, *, frm: str, variant: str | None = None, **changes: Any) -> int:
+    rows = Delivery.objects.filter(claimed_by=token, status=frm)
+    if variant is not None:
+        rows = rows.filter(variant=variant)
+    return rows.update(**changes)
+
+
+TIMELINE_SQL = """
+INSERT INTO crm_action (person_id, campaign_id, type, occurred_at, source, data)
+SELECT person_id, %s, %s, %s, %s, jsonb_build_object('blast_id', blast_id, 'delivery_id', id)
+FROM messaging_delivery WHERE claimed_by = %s AND status = %s AND person_id IS NOT NULL
+"""
+
+
+def _timeline(blast: Blast, token: str, status: str, rows: list[Row], now: dt.datetime) -> None:
+    """One EMAIL_SENT / SMS_SENT action per recipient, in one statement."""
+    kind = ActionType.EMAIL_SENT if blast.channel == Channel.EMAIL else ActionType.SMS_SENT
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                TIMELINE_SQL, [blast.campaign_id, kind, now, blast.name[:500], token, status]
+            )
+        return
+    Action.objects.bulk_create(
+        [
+            Action(
+                person_id=person_id,
+                campaign_id=blast.campaign_id,
+                type=kind,
+                occurred_at=now,
+                source=blast.name[:500],
+                data={"blast_id": blast.pk, "delivery_id": delivery_id},
+            )
+            for delivery_id, person_id, _a, _v in rows
+            if person_id is not None
+        ]
+    )
+
+
+def _wait_after(ctx: BlastContext, outcome: transports.Outcome) -> None:
+    wait = outcome.retry_after
+    if wait is None:
+        attempts = cache.get_or_set(f"messaging:backoff:{ctx.blast.channel}", 0, 300) or 0
+        cache.set(f"messaging:backoff:{ctx.blast.channel}", attempts + 1, 300)
+        wait = min(2.0 ** min(attempts, 6), 60.0)
+    pause_provider(ctx.blast.channel, wait)
+
+
+def _apply_outcome(
+    ctx: BlastContext, token: str, variant: str, rows: list[Row], outcome: transports.Outcome
+) -> None:
+    now = timezone.now()
+    if outcome.status == transports.SENT:
+        with transaction.atomic():
+            _timeline(ctx.blast, token, S.SENDING, rows, now)
+            _mark(
+                token,
+                frm=S.SENDING,
+                variant=variant,
+                status=S.SENT,
+                sent_at=now,
+                provider_id=outcome.provider_id[:100],
+                claimed_until=None,
+            )
+        cache.delete(f"messaging:backoff:{ctx.blast.channel}")
+    elif outcome.status == transports.RETRY:
+        _mark(token, frm=S.SENDING, variant=variant, status=S.QUEUED, claimed_until=None,
+              reason=outcome.error[:200])  # fmt: skip
+        _wait_after(ctx, outcome)
+    elif outcome.status == transports.UNKNOWN:
+        grace = dt.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER_SECONDS)
+        _mark(token, frm=S.SENDING, variant=variant, status=S.UNKNOWN,
+              claimed_until=now + grace, reason=outcome.error[:200])  # fmt: skip
+    else:
+        _mark(token, frm=S.SENDING, variant=variant, status=S.FAILED, reason=outcome.error[:200])
+
+
+def _drop_refused(ctx: BlastContext, token: str, rows: list[Row]) -> list[Row]:
+    if not audience.suppress_refused(ctx.blast, token):
+        return rows
+    still = set(
+        Delivery.objects.filter(claimed_by=token, status=S.CLAIMED).values_list("id", flat=True)
+    )
+    return [r for r in rows if r[0] in still]
+
+
+def send_email_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
+    rows = _drop_refused(ctx, token, rows)
+    if not rows:
+        return
+    by_variant: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_variant[row[3]].append(row)
+    for key in by_variant:
+        ctx.template(key)
+    data = recipient_data(ctx, rows)
+    for key, group in by_variant.items():
+        compiled = ctx.template(key)
+        recipients = []
+        for delivery_id, _person_id, address, _variant in group:
+            values = compiled.values(data[delivery_id])
+            link = data[delivery_id]["unsubscribe_url"]
+            recipients.append(
+                transports.EmailRecipient(
+                    delivery_id=delivery_id,
+                    address=address,
+                    values=values,
+                    headers={
+                        "List-Unsubscribe": f"<{link}>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                    },
+                )
+            )
+        variant = ctx.blast.variants.filter(key=key).first() if key else None
+        from_email = ctx.from_email
+        if variant and variant.from_name and ctx.sender is not None:
+            from_email = f"{variant.from_name} <{ctx.sender.from_email}>"
+        batch = transports.EmailBatch(
+            campaign_id=ctx.blast.campaign_id,
+            blast_id=ctx.blast.pk,
+            from_email=from_email,
+            reply_to=ctx.sender.reply_to if ctx.sender else "",
+            compiled=compiled,
+            recipients=recipients,
+            track_clicks=ctx.blast.track_clicks,
+            track_opens=ctx.rules.open_tracking,
+        )
+        if provider_pause_left(ctx.blast.channel) > 0:
+            # Another worker was just told to wait (429/5xx): give the rows back untouched.
+            _mark(token, frm=S.CLAIMED, status=S.QUEUED, claimed_until=None)
+            return
+        # Committed before the call: a crash from here on leaves the outcome unknown.
+        if _mark(token, frm=S.CLAIMED, variant=key, status=S.SENDING) != len(group):
+            log.warning("blast %s: lease lost before sending, chunk left", ctx.blast.pk)
+            continue
+        outcome = transports.send_email_batch(batch)
+        _apply_outcome(ctx, token, key, group, outcome)
+
+
+def send_sms_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
+    """Each SMS paced by the shared bucket; the chunk is recorded in a few statements."""
+    import requests
+
+    from messaging.services.sms import sms_length
+
+    rows = _drop_refused(ctx, token, rows)
+    if not rows:
+        return
+    for row in rows:
+        ctx.template(row[3])
+    data = recipient_data(ctx, rows)
+    bucket = TokenBucket(f"sms:{ctx.blast.campaign_id}", rate=ctx.rules.sms_per_second)
+    sender = ctx.sender.sms_sender if ctx.sender else ""
+    if _mark(token, frm=S.CLAIMED, status=S.SENDING) != len(rows):
+        log.warning("blast %s: lease lost before sending, chunk left", ctx.blast.pk)
+        return
+    results: list[tuple[Row, transports.Outcome, int]] = []
+    with requests.Session() as session:
+        for row in rows:
+            compiled = ctx.template(row[3])
+            body = compiled.render(compiled.values(data[row[0]]))[2]
+            bucket.acquire()
+            outcome = transports.send_sms(
+                transports.Sms(ctx.blast.campaign_id, row[0], row[2], body, sender), session
+            )
+            results.append((row, outcome, sms_length(body).segments))
+            if outcome.status == transports.RETRY:
+                break  # the provider asked us to wait: the rest goes back to the queue
+    now = timezone.now()
+    grace = now + dt.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER_SECONDS)
+    updates = []
+    for row, outcome, segments in results:
+        delivery = Delivery(pk=row[0], claimed_until=None, sms_segments=segments)
+        delivery.status, delivery.reason = {
+            transports.SENT: (S.SENT, ""),
+            transports.RETRY: (S.QUEUED, outcome.error[:200]),
+            transports.UNKNOWN: (S.UNKNOWN, outcome.error[:200]),
+            transports.FAILED: (S.FAILED, outcome.error[:200]),
+        }[outcome.status]
+        delivery.sent_at = now if outcome.status == transports.SENT else None
+        delivery.provider_id = outcome.provider_id[:100]
+        if outcome.status == transports.UNKNOWN:
+            delivery.claimed_until = grace
+        updates.append(delivery)
+    with transaction.atomic():
+        sent_rows = [r for r, o, _s in results if o.status == transports.SENT]
+        Delivery.objects.bulk_update(
+            updates,
+            ["status", "reason", "sent_at", "provider_id", "claimed_until", "sms_segments"],
+        )
+        if sent_rows:
+            _timeline(ctx.blast, token, S.SENT, sent_rows, now)
+        Delivery.objects.filter(claimed_by=token, status=S.SENDING).exclude(
+            pk__in=[r[0] for r, _o, _s in results]
+        ).update(status=S.QUEUED, claimed_until=None)
+    last = results[-1][1] if results else None
+    if last is not None and last.status == transports.RETRY:
+        _wait_after(ctx, last)
+
+
+# --- the runner ---------------------------------------------------------------------------------
+
+
+def run_blast(blast_id: int, *, max_chunks: int | None = None) -> str:
+    """Send the blast's queued rows until none is left, the blast is paused, or a gate holds.
+
+    Any number of runners may work on one blast at once (they never claim the same rows).
+    Returns why it stopped."""
+    worker = worker_id()
+    chunks = 0
+    ctx: BlastContext | None = None
+    while True:
+        blast = Blast.objects.select_related("campaign", "campaign__election", "sender").get(
+            pk=blast_id
+        )
+        if blast.status != Blast.Status.SENDING:
+            return f"status {blast.status}"
+        if ctx is None:
+            ctx = context_for(blast)
+        ctx.blast = blast
+        try:
+            check_gates(ctx)
+        except Hold as hold:
+            Blast.objects.filter(pk=blast_id).update(hold_reason=str(hold)[:300])
+            return f"held: {hold}"
+        if blast.hold_reason:
+            Blast.objects.filter(pk=blast_id).update(hold_reason="")
+        wait = provider_pause_left(blast.channel)
+        if wait > 0:
+            if wait > MAX_INLINE_WAIT:
+                return "provider pause"
+            time.sleep(wait)
+            continue
+        size = settings.MESSAGING_BATCH_SIZE if blast.is_email else sms_chunk(ctx)
+        token, rows = claim(blast_id, worker, size)
+        if not rows:
+            finish_if_done(blast_id)
+            return "done"
+        if blast.is_email:
+            send_email_chunk(ctx, token, rows)
+        else:
+            send_sms_chunk(ctx, token, rows)
+        chunks += 1
+        if max_chunks is not None and chunks >= max_chunks:
+            return "chunk limit"
+
+
+def sms_chunk(ctx: BlastContext) -> int:
+    """About two seconds of sending: what a worker holds, and what may be unknown after a
+    crash."""
+    return max(1, min(200, 2 * ctx.rules.sms_per_second))
+
+
+OPEN_STATES = (S.QUEUED, S.CLAIMED, S.SENDING, S.UNKNOWN, S.HELD)
+
+
+def finish_if_done(blast_id: int) -> bool:
+    """Sent once no row is waiting, in flight or unreconciled."""
+    if Delivery.objects.filter(blast_id=blast_id, status__in=OPEN_STATES).exists():
+        return False
+    return bool(
+        Blast.objects.filter(pk=blast_id, status=Blast.Status.SENDING).update(
+            status=Blast.Status.SENT, finished_at=timezone.now(), hold_reason=""
+        )
+    )
+
+
+def recover(now: dt.datetime | None = None) -> dict[str, int]:
+    """Take back what crashed workers held: expired claims are queued again; rows caught in
+    `sending` become `unknown`; unknown rows whose grace passed without any provider event
+    are queued again when the provider reports every accepted message (Anymail ESPs, Twilio),
+    else marked failed (never resent blindly)."""
+    now = now or timezone.now()
+    grace = dt.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER_SECONDS)
+    requeued = Delivery.objects.filter(status=S.CLAIMED, claimed_until__lt=now).update(
+        status=S.QUEUED, claimed_until=None, claimed_by=""
+    )
+    unknown = Delivery.objects.filter(status=S.SENDING, claimed_until__lt=now).update(
+        status=S.UNKNOWN, claimed_until=now + grace, reason="worker lost while sending"
+    )
+    stale = Delivery.objects.filter(status=S.UNKNOWN, claimed_until__lt=now)
+    email_reports = transports.is_batch_backend()
+    sms_reports = settings.MESSAGING_SMS_BACKEND == "twilio"
+    resent = failed = 0
+    for channel, reports in ((Channel.EMAIL, email_reports), (Channel.SMS, sms_reports)):
+        rows = stale.filter(blast__channel=channel)
+        if reports:
+            resent += rows.update(
+                status=S.QUEUED, claimed_until=None, claimed_by="", reason="no provider record"
+            )
+        else:
+            failed += rows.update(status=S.FAILED, reason="outcome unknown: not resent")
+    return {"requeued": requeued, "unknown": unknown, "resent": resent, "failed": failed}

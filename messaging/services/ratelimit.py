@@ -1,0 +1,59 @@
+"""Pacing shared by every worker: a token bucket kept in Redis (GCRA: one slot every 1/rate
+seconds, handed out in order), so N workers together never exceed the sender's throughput.
+Without Redis (embedded mode, one process) the same schedule is kept in memory."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+
+# KEYS[1]: the next free slot (microseconds, Redis clock). ARGV[1]: microseconds per message.
+# Returns how long the caller waits for its slot.
+GCRA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+if slot < now then slot = now end
+redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', 60000)
+return slot - now
+"""
+
+_local_lock = threading.Lock()
+_local_slots: dict[str, float] = {}
+
+
+def _redis() -> Any:
+    if not settings.REDIS_URL:
+        return None
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+class TokenBucket:
+    def __init__(self, name: str, *, rate: float, client: Any = None) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.key = f"cocarde:messaging:bucket:{name}"
+        self.interval_us = int(1_000_000 / rate)
+        self.client = client if client is not None else _redis()
+        self.script = self.client.register_script(GCRA) if self.client is not None else None
+
+    def reserve(self) -> float:
+        """Take the next slot; returns seconds to wait for it."""
+        if self.script is not None:
+            return int(self.script(keys=[self.key], args=[self.interval_us])) / 1_000_000
+        with _local_lock:
+            now = time.monotonic()
+            slot = max(_local_slots.get(self.key, 0.0), now)
+            _local_slots[self.key] = slot + self.interval_us / 1_000_000
+            return slot - now
+
+    def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            time.sleep(wait)
