@@ -13,6 +13,7 @@ from territory.models import ElectionRound, Zone
 from tests.territory.conftest import (  # noqa: F401 - fixtures shared with the territory tests
     FIXTURES,
     demo_commune,
+    english,
     legislatives,
     round1,
     round2,

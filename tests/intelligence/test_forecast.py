@@ -4,7 +4,9 @@ warning when it is no better, the plain-words effects and the votes-to-win ranki
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
+from territory.intelligence import presentation
 from territory.intelligence.models import BureauForecast, Forecast
 from territory.intelligence.services.forecasting import (
     ForecastError,
@@ -64,11 +66,16 @@ def test_votes_to_win_rank_the_bureaux_with_editable_assumptions(territory):
         )
 
 
-def test_effects_are_described_in_plain_words(territory):
-    summary = forecast_for(territory).summary
-    texts = [e["text"] for e in summary["turnout"]["effects"]]
+def test_effects_are_described_in_plain_words(territory, english):
+    forecast = forecast_for(territory)
+    texts = [e["text"] for e in presentation.effects(forecast.summary, "turnout")]
     assert texts and all(text.endswith(".") for text in texts)
-    assert any("points" in text for text in texts)
+    # Without INSEE or layers here, the bureau's history explains it: the more it voted, the more
+    # it will.
+    effects = presentation.effects(forecast.summary, "turnout")
+    assert {e["key"] for e in effects} == {"last", "mean"}
+    assert sum(e["points"] for e in effects) > 0
+    assert any("higher by" in text for text in texts)
 
 
 def test_a_model_no_better_than_naive_is_flagged(db, make_campaign):
@@ -79,9 +86,10 @@ def test_a_model_no_better_than_naive_is_flagged(db, make_campaign):
     backtest = forecast.summary["turnout"]["backtest"]
     assert backtest["better_than_naive"] is False
     assert backtest["mae"] >= backtest["naive_mae"]
-    assert any(
-        "no better than the last comparable result" in w for w in forecast.summary["warnings"]
-    )
+    assert {"code": "no_better_than_naive", "metric": "turnout"} in forecast.summary["warnings"]
+    with translation.override("en"):
+        texts = presentation.warnings(forecast.summary)
+    assert any("no better than the last comparable" in text for text in texts)
     assert forecast.summary["share"] is None
 
 
@@ -90,7 +98,7 @@ def test_too_short_a_history_says_so(db, make_campaign):
     territory = make_territory(make_campaign, size=12, scenario=short)
     forecast = forecast_for(territory)
     assert forecast.summary["turnout"]["backtest"] is None
-    assert any("Not enough history" in w for w in forecast.summary["warnings"])
+    assert {"code": "short_history", "metric": "turnout"} in forecast.summary["warnings"]
     assert forecast.bureaux.count() == 12
 
 

@@ -149,40 +149,16 @@ def statics_for(
     return np.array(columns, dtype=float).T, keys, labels
 
 
-def _describe(effect: modelling.Effect, what: str) -> dict[str, Any]:
-    points = round(effect.effect * 100, 1)
-    if effect.key == "last":
-        feature = _("its result at the last comparable election")
-    elif effect.key == "mean":
-        feature = _("its average result over the past comparable elections")
-    else:
-        feature = effect.label
-    if abs(points) < 0.1:
-        text = _("%(feature)s: no noticeable effect on %(what)s.") % {
-            "feature": feature,
-            "what": what,
-        }
-    else:
-        text = _(
-            "Polling stations one step higher on %(feature)s have a %(what)s "
-            "%(direction)s by %(points)s points, other things equal."
-        ) % {
-            "feature": feature,
-            "what": what,
-            "direction": _("higher") if points > 0 else _("lower"),
-            "points": abs(points),
-        }
-    return {"key": effect.key, "points": points, "text": text}
-
-
 def _metric_summary(
-    prediction: modelling.Prediction, test: modelling.Backtest | None, what: str
+    prediction: modelling.Prediction, test: modelling.Backtest | None
 ) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "level": prediction.level,
         "trained": prediction.trained,
         "interval": None if np.isnan(prediction.residual_sd) else Z(prediction.residual_sd),
-        "effects": [_describe(e, what) for e in prediction.effects[:8]],
+        "effects": [
+            {"key": e.key, "points": round(e.effect * 100, 2)} for e in prediction.effects[:8]
+        ],
         "backtest": None,
     }
     if test is not None:
@@ -261,40 +237,22 @@ def compute_forecast(forecast: Forecast, *, actor: Any) -> Forecast:
         row.rank = rank
     forecast.bureaux.all().delete()
     BureauForecast.objects.bulk_create(rows_out)
-    notes = []
-    if not history.comparable:
-        notes.append(
-            _(
-                "Fewer than two past elections of this kind: every past round was used, "
-                "whatever its kind."
-            )
-        )
+    # Stored as codes, worded in the reader's language by territory.intelligence.presentation.
+    notes = [] if history.comparable else [{"code": "not_comparable"}]
     warnings = []
-    for metric, test in ((_("turnout"), turnout_test), (_("share"), share_test)):
-        if history.share is None and test is share_test:
+    for metric, test in (("turnout", turnout_test), ("share", share_test)):
+        if metric == "share" and share is None:
             continue
         if test is None:
-            warnings.append(
-                _(
-                    "Not enough history to test the %(metric)s model (three comparable rounds "
-                    "are needed): treat it as the last result."
-                )
-                % {"metric": metric}
-            )
+            warnings.append({"code": "short_history", "metric": metric})
         elif not test.better_than_naive:
-            warnings.append(
-                _(
-                    "The %(metric)s model is no better than the last comparable result "
-                    "(backtest): rely on the last result instead."
-                )
-                % {"metric": metric}
-            )
+            warnings.append({"code": "no_better_than_naive", "metric": metric})
     forecast.summary = {
         "rounds": [r.label for r in history.rounds],
         "comparable": history.comparable,
         "bureaux": len(rows_out),
-        "turnout": _metric_summary(turnout, turnout_test, _("turnout")),
-        "share": _metric_summary(share, share_test, _("share")) if share is not None else None,
+        "turnout": _metric_summary(turnout, turnout_test),
+        "share": _metric_summary(share, share_test) if share is not None else None,
         "notes": notes,
         "warnings": warnings,
         "votes_to_win": sum(r.votes_to_win for r in rows_out),
