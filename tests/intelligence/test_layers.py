@@ -147,3 +147,32 @@ def test_layers_are_per_campaign_or_national(demo_commune, make_campaign):
     national = import_layer(CSV.encode(), actor=None, filename="a.csv", name="HLM", campaign=None)
     assert set(campaign_layers(ours)) == {mine, national}
     assert set(campaign_layers(theirs)) == {national}
+
+
+def test_segment_of_people_living_at_an_address_of_the_layer(demo_commune, make_campaign):
+    from crm.segments import services as segments
+    from crm.services.people import create_person
+
+    campaign = make_campaign("Montrichard", commune_codes=["41998"])
+    layer = import_layer(CSV.encode(), actor=None, filename="a.csv", name="HLM", campaign=campaign)
+
+    def person(name: str, **fields):
+        return create_person(actor=None, campaign=campaign, first_names=name, **fields)
+
+    # Written differently from the BAN, with a flat number: same letterbox street address.
+    ada = person("Ada", street_number="4", street_name="RUE JULES FERRY", postcode="41400",
+                 address_complement="Appartement 12")  # fmt: skip
+    ferry8 = bureau_of("Rue Jules Ferry", 8)
+    bob = person("Bob", latitude=ferry8.lat, longitude=ferry8.lon)  # geocoded, no layer there
+    peupliers = bureau_of("Résidence Les Peupliers", 1)
+    cy = person("Cy", latitude=peupliers.lat + 0.00003, longitude=peupliers.lon)  # 3 m away
+    person("Dan", street_number="4", street_name="Rue Jules Ferry", postcode="75011")  # Paris
+    tree = {"criterion": "layer_address", "params": {"layer": layer.pk}}
+    people = set(segments.people_matching(tree, campaign=campaign, user=None))
+    assert people == {ada, cy}
+    assert bob not in people
+    other = make_campaign("Other", commune_codes=["41998"])
+    from crm.segments.errors import CriteriaError
+
+    with pytest.raises(CriteriaError):
+        segments.people_matching(tree, campaign=other, user=None)  # not its layer
