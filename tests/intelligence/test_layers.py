@@ -82,7 +82,7 @@ def test_reimport_replaces_the_layer(demo_commune, make_campaign):
     assert LayerZoneFigure.objects.filter(layer=second).count() == 2  # its bureau and IRIS
 
 
-def test_an_unreadable_file_changes_nothing(demo_commune, make_campaign):
+def test_an_unreadable_file_changes_nothing(demo_commune, make_campaign, english):
     campaign = make_campaign("Montrichard", commune_codes=["41998"])
     layer = import_layer(CSV.encode(), actor=None, filename="a.csv", name="HLM", campaign=campaign)
     before = list(LayerAddress.objects.values_list("pk", flat=True))

@@ -108,7 +108,7 @@ def test_study_between_two_rounds(make_campaign):
     assert np.all(np.array(result["low"]) <= matrix + 1e-9)
 
 
-def test_too_few_bureaux_is_a_clear_error(make_campaign):
+def test_too_few_bureaux_is_a_clear_error(make_campaign, english):
     campaign, first, second = make_two_rounds(make_campaign, 4)
     with pytest.raises(TransferError, match="Too few polling stations"):
         study_transfers(actor=None, campaign=campaign, source_round=first, target_round=second)
