@@ -54,7 +54,8 @@ APPS_WITH_CATALOGUES := cocarde sites themes crm messaging donations territory t
 
 messages: install-dev ## Extract and compile every app's French and English catalogue (needs gettext)
 	for app in $(APPS_WITH_CATALOGUES); do \
-		(cd $$app && $(CURDIR)/$(BIN)/python $(CURDIR)/manage.py makemessages -l fr -l en --no-obsolete -v0 --ignore=static --ignore=intelligence) || exit 1; \
+		nested=""; [ "$$app" = territory ] && nested="--ignore=intelligence"; \
+		(cd $$app && $(CURDIR)/$(BIN)/python $(CURDIR)/manage.py makemessages -l fr -l en --no-obsolete -v0 --ignore=static $$nested) || exit 1; \
 	done
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
 
