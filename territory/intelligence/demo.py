@@ -41,6 +41,8 @@ def sample_forecast(campaign: Campaign, layer: Layer) -> Forecast:
     share = layer_values(layer, "share", [b.pk for b in bureaux])
     generate_history(bureaux, {b: v or 0.0 for b, v in share.items()})
     existing = Forecast.objects.filter(campaign=campaign, name=FORECAST_NAME).first()
+    if existing is not None and existing.computed_at is not None:
+        return existing  # idempotent: a second run changes nothing
     if existing is not None:
         return compute_forecast(existing, actor=None)
     return create_forecast(

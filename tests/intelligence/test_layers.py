@@ -90,6 +90,11 @@ def test_an_unreadable_file_changes_nothing(demo_commune, make_campaign, english
         import_layer(b"foo;bar\n1;2\n", actor=None, filename="x.csv", name="HLM", campaign=campaign)
     with pytest.raises(LayerImportError, match="GeoJSON"):
         import_layer(b"{not json", actor=None, filename="x.geojson", name="HLM", campaign=campaign)
+    with pytest.raises(LayerImportError, match="colour"):
+        import_layer(
+            CSV.encode(), actor=None, filename="a.csv", name="HLM", campaign=campaign,
+            color="red; background: url(x)",
+        )  # fmt: skip
     layer.refresh_from_db()
     assert layer.feature_count == 3
     assert list(LayerAddress.objects.values_list("pk", flat=True)) == before

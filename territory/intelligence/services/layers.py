@@ -391,6 +391,8 @@ def import_layer(
     name = name.strip()
     if not name:
         raise LayerImportError(_("give the layer a name"))
+    if color and not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+        raise LayerImportError(_("the colour must be written #rrggbb"))
     is_geojson = filename.lower().endswith((".geojson", ".json")) or raw.lstrip()[:1] == b"{"
     if is_geojson:
         parsed = parse_geojson(raw)
