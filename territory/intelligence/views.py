@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,13 +23,12 @@ from territory.intelligence import presentation
 from territory.intelligence.forms import ForecastForm, LayerImportForm, TransferForm
 from territory.intelligence.models import Forecast, Layer, TransferStudy
 from territory.intelligence.selectors import (
-    campaign_forecasts,
     campaign_layers,
     campaign_transfers,
 )
-from territory.intelligence.services.forecasting import ForecastError, compute_forecast
 from territory.intelligence.services.layers import import_layer
 from territory.intelligence.services.transfers import TransferError, study_transfers
+from territory.intelligence.tasks import bulk_compute_forecast
 from territory.models import CandidateVotes, ElectionRound, Zone
 from territory.permissions import campaign_for, visible_campaigns
 from territory.selectors import campaign_bureaux, rounds_with_results
@@ -218,14 +218,13 @@ def forecast_edit(
         forecast = form.save(commit=False)
         if forecast.created_by_id is None and request.user.is_authenticated:
             forecast.created_by = request.user
+        forecast.computed_at = None  # shown as "being computed" until the task is done
+        forecast.summary = {}
         forecast.save()
         form.save_m2m()
-        try:
-            compute_forecast(forecast, actor=request.user)
-        except ForecastError as error:
-            form.add_error(None, str(error))
-        else:
-            return redirect("intelligence_forecast", campaign.pk, forecast.pk)
+        user_id = request.user.pk if request.user.is_authenticated else None
+        transaction.on_commit(lambda: bulk_compute_forecast.delay(forecast.pk, user_id))
+        return redirect("intelligence_forecast", campaign.pk, forecast.pk)
     return render(
         request,
         "intelligence/forecast_edit.html",
@@ -236,9 +235,16 @@ def forecast_edit(
 
 def forecast_detail(request: HttpRequest, campaign_id: int, forecast_id: int) -> HttpResponse:
     campaign = campaign_for(request.user, campaign_id)
-    forecast = campaign_forecasts(campaign).filter(pk=forecast_id).first()
+    forecast = Forecast.objects.filter(campaign=campaign, pk=forecast_id).first()
     if forecast is None:
         raise Http404
+    if forecast.computed_at is None:
+        return render(
+            request,
+            "intelligence/forecast_pending.html",
+            {"campaign": campaign, "forecast": forecast, "error": forecast.summary.get("error"),
+             "may_edit": _may_edit(request, campaign), "page_title": forecast.name},
+        )  # fmt: skip
     rows = [
         {
             "rank": r.rank,

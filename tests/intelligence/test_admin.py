@@ -115,7 +115,7 @@ def test_the_layer_weighs_in_the_target_score(campaigns, make_staff, login):
     assert set(top) == covered
 
 
-def test_forecast_from_the_admin(campaigns, make_staff, login):
+def test_forecast_from_the_admin(campaigns, make_staff, login, django_capture_on_commit_callbacks):
     ours, theirs = campaigns
     client = login(make_staff(ours))
     upload(client, ours)
@@ -123,12 +123,24 @@ def test_forecast_from_the_admin(campaigns, make_staff, login):
 
     intelligence_demo.sample_forecast(ours, Layer.objects.get())  # the past municipal results
     layer = Layer.objects.get()
-    response = client.post(
-        f"/admin/intelligence/{ours.pk}/forecasts/new/",
+    form = {"name": "Municipales 2026", "election_kind": "municipales", "round_number": 1,
+            "nuances": ["DVG"], "use_insee": "on", "reachable_percent": "20"}  # fmt: skip
+    # Computed in the background: the page says so until the task has run.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        pending = client.post(f"/admin/intelligence/{ours.pk}/forecasts/new/", form)
+    waiting = client.get(pending["Location"]).content.decode()
+    assert "data-forecast-pending" in waiting and "data-ranking" not in waiting
+    assert len(callbacks) == 1
+    callbacks[0]()  # the task runs (eagerly in tests)
+    assert "data-ranking" in client.get(pending["Location"]).content.decode()
+    Forecast.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/intelligence/{ours.pk}/forecasts/new/",
         {"name": "Municipales 2026", "election_kind": "municipales", "round_number": 1,
          "nuances": ["DVG"], "candidate_names": "", "use_insee": "on", "layers": [layer.pk],
          "use_field_results": "on", "reachable_percent": "20", "expected_turnout_percent": ""},
-    )  # fmt: skip
+        )  # fmt: skip
     forecast = Forecast.objects.get(name="Municipales 2026")
     assert response.status_code == 302, response.content.decode()[:2000]
     page = client.get(response["Location"]).content.decode()
@@ -138,12 +150,13 @@ def test_forecast_from_the_admin(campaigns, make_staff, login):
     assert positions == sorted(positions) and len(ranked) == 6
     # Edit an assumption: votes to win follow.
     before = {r.bureau_id: r.votes_to_win for r in forecast.bureaux.all()}
-    client.post(
-        f"/admin/intelligence/{ours.pk}/forecasts/{forecast.pk}/edit/",
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/admin/intelligence/{ours.pk}/forecasts/{forecast.pk}/edit/",
         {"name": "Municipales 2026", "election_kind": "municipales", "round_number": 1,
          "nuances": ["DVG"], "use_insee": "on", "layers": [layer.pk], "use_field_results": "on",
          "reachable_percent": "10"},
-    )  # fmt: skip
+        )  # fmt: skip
     after = {r.bureau_id: r.votes_to_win for r in forecast.bureaux.all()}
     assert all(after[b] == pytest.approx(before[b] / 2, abs=0.2) for b in before)
     # On the map, and not for another campaign.
@@ -176,3 +189,21 @@ def test_transfers_from_the_admin(make_campaign, make_staff, login):
     )
     assert same.status_code == 200 and TransferStudy.objects.count() == 1
     assert json.dumps(study.result)
+
+
+def test_a_forecast_that_cannot_be_computed_says_why(
+    make_campaign, make_staff, login, django_capture_on_commit_callbacks
+):
+    campaign = make_campaign("Sans bureaux", commune_codes=["41998"])
+    client = login(make_staff(campaign))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/intelligence/{campaign.pk}/forecasts/new/",
+            {"name": "X", "election_kind": "municipales", "round_number": 1,
+             "reachable_percent": "10"},
+        )  # fmt: skip
+    page = client.get(response["Location"]).content.decode()
+    assert "data-forecast-error" in page and "aucun bureau de vote" in page
+    # Not offered on the map nor in segments while it has no result.
+    forecast = Forecast.objects.get()
+    assert forecast.computed_at is None and not forecast.bureaux.exists()
