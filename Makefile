@@ -50,11 +50,12 @@ typecheck: install-dev ## mypy over the service layers
 	$(BIN)/mypy
 
 # Each app owns its catalogue (<app>/locale), so branches never conflict on one big file.
-APPS_WITH_CATALOGUES := cocarde sites themes crm messaging donations territory canvassing
+APPS_WITH_CATALOGUES := cocarde sites themes crm messaging donations territory territory/intelligence canvassing
 
 messages: install-dev ## Extract and compile every app's French and English catalogue (needs gettext)
 	for app in $(APPS_WITH_CATALOGUES); do \
-		(cd $$app && ../$(BIN)/python ../manage.py makemessages -l fr -l en --no-obsolete -v0 --ignore=static) || exit 1; \
+		nested=""; [ "$$app" = territory ] && nested="--ignore=intelligence"; \
+		(cd $$app && $(CURDIR)/$(BIN)/python $(CURDIR)/manage.py makemessages -l fr -l en --no-obsolete -v0 --ignore=static $$nested) || exit 1; \
 	done
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
 

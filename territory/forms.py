@@ -36,10 +36,24 @@ class TargetingForm(forms.Form):
         initial=0.5,
     )  # fmt: skip
 
+    extra_indicator = forms.ChoiceField(label=_("Also weigh"), required=False)
+    weight_extra = forms.FloatField(
+        label=_("Weight of that indicator"), min_value=0, max_value=10, initial=1.0,
+        required=False,
+    )  # fmt: skip
+
     def __init__(
-        self, data: Any = None, *, rounds: Sequence[ElectionRound], bureau_ids: Sequence[int]
+        self,
+        data: Any = None,
+        *,
+        rounds: Sequence[ElectionRound],
+        bureau_ids: Sequence[int],
+        extra_choices: Sequence[tuple[str, Any]] = (),
     ) -> None:
         super().__init__(data)
+        self.fields["extra_indicator"].choices = [("", "—"), *extra_choices]
+        if not extra_choices:
+            del self.fields["extra_indicator"], self.fields["weight_extra"]
         self.rounds = list(rounds)
         self.fields["round"].choices = [(r.pk, r.label) for r in self.rounds]
         if self.rounds:

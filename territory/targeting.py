@@ -5,6 +5,8 @@
 - A  abstention rate of the chosen round (abstentions / registered): voters to mobilise;
 - S  share of expressed votes that went to the chosen candidacies or nuances in that round:
      how friendly the bureau is;
+- X  optionally, an indicator of another app (a data layer's share of addresses, a forecast's
+     votes to win), rescaled like the others, with its own weight wX;
 - C  untapped potential = 1 − (our contacts in the bureau / registered voters), capped to
      [0, 1]: bureaux where we already know many voters need the doors least. Contact counts
      come from `territory.selectors.contact_counts_by_bureau` (people located by
@@ -36,9 +38,12 @@ class ScoreSettings:
     weight_abstention: float = 1.0
     weight_share: float = 1.0
     weight_contacts: float = 0.5
+    # The weight of an indicator of another app (territory.extensions: a data layer, a
+    # forecast), whose values score_bureaux() receives as `extra_values`.
+    weight_extra: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("weight_abstention", "weight_share", "weight_contacts"):
+        for name in ("weight_abstention", "weight_share", "weight_contacts", "weight_extra"):
             if not 0 <= getattr(self, name) <= 10:
                 raise ValueError(f"{name} must be between 0 and 10")
 
@@ -92,6 +97,7 @@ def score_bureaux(
     bureaux: Sequence[Zone],
     settings: ScoreSettings,
     contacts: dict[int, ContactCounts] | None,
+    extra_values: dict[int, float | None] | None = None,
 ) -> list[BureauScore]:
     """Scores, best first (bureaux without a score last)."""
     ids = [b.pk for b in bureaux]
@@ -120,6 +126,8 @@ def score_bureaux(
         terms.append(("share", settings.weight_share, _rescale(known(share))))
     if contacts is not None and settings.weight_contacts > 0:
         terms.append(("untapped", settings.weight_contacts, _rescale(known(coverage, flip=True))))
+    if extra_values and settings.weight_extra > 0:
+        terms.append(("extra", settings.weight_extra, _rescale(known(extra_values))))
     out = []
     for bureau in bureaux:
         b = bureau.pk

@@ -4,6 +4,7 @@ scoping is in territory.permissions, figures in indicators/targeting/selectors."
 from __future__ import annotations
 
 import csv
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from cocarde.tenancy.models import Campaign
 from cocarde.tenancy.permissions import Capability, can
 from crm.models import Person
+from territory import extensions
 from territory.forms import TargetingForm
 from territory.indicators import (
     INSEE_BY_KEY,
@@ -98,6 +100,8 @@ def indicator_options(campaign: Campaign, bureau_ids: Sequence[int]) -> list[dic
         groups.append(
             {"label": _("INSEE (estimated from IRIS by address weights)"), "options": insee}
         )
+    for provider in extensions.indicator_providers():
+        groups.extend(provider.options(campaign, bureau_ids))
     if rounds:
         groups.append(
             {"label": _("Targeting"), "options": [{"value": "score", "label": _("Target score")}]}
@@ -162,6 +166,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "peopleLabel": _("%(count)s people"),
         "noData": _("No data"),
         "withoutContour": _("Polling stations without a contour, not drawn: %(count)s"),
+        "overlays": extensions.overlays(campaign),
     }
     return render(
         request,
@@ -175,6 +180,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
             "people_choices": _people_choices(request, campaign),
             "targets_url": reverse("territory_targets", args=[campaign.pk]),
             "page_title": _("Territory map"),
+            "extra_scripts": extensions.map_scripts(),
         },
     )
 
@@ -222,7 +228,13 @@ def _targeting_form(
 ) -> TargetingForm:
     rounds = rounds_with_results(list(bureau_ids))
     data = request.GET if request.GET.get("round") else None
-    return TargetingForm(data, rounds=rounds, bureau_ids=bureau_ids)
+    extra_choices = [
+        (o["value"], f"{g['label']} · {o['label']}")
+        for provider in extensions.indicator_providers()
+        for g in provider.options(campaign, bureau_ids)
+        for o in g["options"]
+    ]
+    return TargetingForm(data, rounds=rounds, bureau_ids=bureau_ids, extra_choices=extra_choices)
 
 
 def _scores(
@@ -232,9 +244,36 @@ def _scores(
     score_settings = form.score_settings()
     if score_settings is None:
         return form, None, False
+    extra = form.cleaned_data.get("extra_indicator") if form.is_bound else ""
+    found = extensions.extra_values(extra, campaign, bureau_ids) if extra else None
+    if found:
+        score_settings = dataclasses.replace(
+            score_settings, weight_extra=form.cleaned_data.get("weight_extra") or 0.0
+        )
     contacts = contact_counts_by_bureau(campaign, list(bureau_ids), user=request.user)
     bureaux = list(Zone.objects.filter(pk__in=bureau_ids).order_by("code"))
-    return form, score_bureaux(bureaux, score_settings, contacts), contacts is not None
+    scores = score_bureaux(bureaux, score_settings, contacts, found[0] if found else None)
+    return form, scores, contacts is not None
+
+
+def _extension_values(
+    raw: str, campaign: Campaign, ids: Sequence[int]
+) -> tuple[dict[int, float | None], bool] | None:
+    """An indicator of another app (territory.extensions); 404 when it is not the campaign's."""
+    if extensions.indicator_provider(raw.split(":", 1)[0]) is None:
+        return None
+    found = extensions.extra_values(raw, campaign, ids)
+    if found is None:
+        raise Http404
+    return found
+
+
+def _option_label(campaign: Campaign, ids: Sequence[int], raw: str) -> str:
+    return next(
+        (o["label"] for g in indicator_options(campaign, ids) for o in g["options"]
+         if o["value"] == raw),
+        raw,
+    )  # fmt: skip
 
 
 def map_data(request: HttpRequest, campaign_id: int) -> JsonResponse:
@@ -249,6 +288,10 @@ def map_data(request: HttpRequest, campaign_id: int) -> JsonResponse:
             raise Http404
         values: dict[int, float | None] = {s.bureau.pk: s.score for s in scores}
         label, is_rate, unit = _("Target score"), False, ""
+    elif (extra := _extension_values(raw, campaign, ids)) is not None:
+        values, is_rate = extra
+        label = _option_label(campaign, ids, raw)
+        unit = ""
     else:
         indicator = parse_indicator(raw, campaign, ids)
         values = values_by_bureau(indicator, ids)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "messaging",
     "donations",
     "territory",
+    "territory.intelligence",
     "canvassing",
     # Wagtail
     "wagtail.contrib.forms",

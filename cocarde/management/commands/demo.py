@@ -12,7 +12,15 @@ from django.core.management.base import BaseCommand, CommandError
 from cocarde import demo as platform_demo
 
 # Order matters: each app's demo builds on the ones before it.
-DEMO_APPS = ["sites", "crm", "territory", "messaging", "donations", "canvassing"]
+DEMO_APPS = [
+    "sites",
+    "crm",
+    "territory",
+    "territory.intelligence",
+    "messaging",
+    "donations",
+    "canvassing",
+]
 
 
 class Command(BaseCommand):

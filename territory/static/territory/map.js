@@ -16,6 +16,7 @@
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, { attribution: config.tileAttribution, maxZoom: 19 }).addTo(map);
   }
+  window.territoryMap = map;  // other apps' scripts (territory.extensions) add overlays
   var layer = null;
   var fitted = false;
   var selectedId = null;

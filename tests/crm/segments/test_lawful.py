@@ -47,6 +47,24 @@ def examples(world) -> dict[str, dict]:
         "donation": {"min_total": "10", "recurring": "yes", "last_before_days": 30},
         "canvass": {"results": ["refused", "never"]},
         **territory_examples(world),  # registered only with the territory app
+        **intelligence_examples(world),
+    }
+
+
+def intelligence_examples(world) -> dict:
+    """The criteria of territory.intelligence: a layer and a forecast of the campaign."""
+    from django.utils import timezone
+
+    from territory.intelligence.models import Forecast, Layer
+
+    layer = Layer.objects.create(campaign=world.alpha, name="Logements sociaux")
+    forecast = Forecast.objects.create(
+        campaign=world.alpha, name="Municipales", election_kind="municipales",
+        computed_at=timezone.now(),
+    )  # fmt: skip
+    return {
+        "layer_address": {"layer": layer.pk},
+        "forecast_rank": {"forecast": forecast.pk, "top": 3},
     }
 
 
