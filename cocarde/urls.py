@@ -23,6 +23,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     # Supporters' own page, one-click unsubscribe, double opt-in confirmation.
     path("crm/", include("crm.urls")),
+    # Donation form endpoints, Stripe webhooks, the donor's monthly-gift link.
+    path("donations/", include("donations.urls")),
 ]
 
 if settings.DEBUG:

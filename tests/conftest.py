@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.forms",
     "tests.fixtures.sites",
+    "tests.fixtures.donations",
 ]
 
 

@@ -1,0 +1,140 @@
+"""Stripe webhooks, the source of truth for online gifts.
+
+Each campaign has its own endpoint and signing secret. A delivery is verified against that
+campaign's secret (raw body, 5-minute tolerance), then stored once per (campaign, event id) and
+applied in the same transaction: a duplicate finds the row and does nothing, a crash rolls both
+back and Stripe's retry applies it. Handlers read state, never assume order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import stripe
+from django.db import transaction
+from django.utils import timezone
+
+from cocarde.tenancy.models import Campaign
+from donations.models import WebhookEvent
+from donations.services import ledger
+from donations.services.stripe_api import as_id, client_for, webhook_secret
+
+logger = logging.getLogger(__name__)
+TOLERANCE_SECONDS = 300
+
+
+class InvalidDelivery(Exception):
+    """Bad or missing signature, stale timestamp, unparsable body."""
+
+
+def verify(campaign: Campaign, body: bytes, signature: str) -> dict[str, Any]:
+    secret = webhook_secret(campaign)
+    if not secret or not signature:
+        raise InvalidDelivery("missing signature or secret")
+    try:
+        stripe.WebhookSignature.verify_header(
+            body.decode("utf-8"), signature, secret, TOLERANCE_SECONDS
+        )
+        payload = json.loads(body)
+    except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as error:
+        raise InvalidDelivery(str(error)) from error
+    if not isinstance(payload, dict) or not payload.get("id") or not payload.get("type"):
+        raise InvalidDelivery("not an event")
+    return payload
+
+
+def receive(campaign: Campaign, body: bytes, signature: str) -> str:
+    """Verify, store once, apply once. Raises InvalidDelivery (answer 400)."""
+    payload = verify(campaign, body, signature)
+    with transaction.atomic():
+        row, created = WebhookEvent.objects.get_or_create(
+            campaign=campaign,
+            event_id=str(payload["id"])[:100],
+            defaults={
+                "type": str(payload["type"])[:100],
+                "stripe_created": int(payload.get("created") or 0),
+                "payload": payload,
+            },
+        )
+        if not created:
+            row = WebhookEvent.objects.select_for_update().get(pk=row.pk)
+            if row.processed_at is not None:
+                return "duplicate"
+        result = apply_event(campaign, payload)
+        row.processed_at = timezone.now()
+        row.result = result[:200]
+        row.save(update_fields=["processed_at", "result"])
+    return result
+
+
+def apply_event(campaign: Campaign, event: dict[str, Any]) -> str:
+    kind = str(event["type"])
+    obj = (event.get("data") or {}).get("object") or {}
+    if kind.startswith("payment_intent."):
+        if obj.get("invoice"):
+            return "monthly payment: handled by its invoice"
+        if not ledger.belongs_to(campaign, obj):
+            return "other campaign"
+        if kind == "payment_intent.succeeded":
+            return ledger.apply_payment_succeeded(campaign, obj)
+        status = {
+            "payment_intent.processing": "processing",
+            "payment_intent.payment_failed": "failed",
+            "payment_intent.canceled": "failed",
+        }.get(kind)
+        return ledger.apply_payment_status(campaign, obj, status) if status else "ignored"
+    if kind in (
+        "charge.refunded",
+        "charge.refund.updated",
+        "charge.dispute.created",
+        "charge.dispute.closed",
+    ):
+        return _apply_charge_event(campaign, kind, obj)
+    if kind in ("invoice.payment_succeeded", "invoice.paid"):
+        return ledger.apply_invoice_paid(campaign, obj)
+    if kind == "invoice.payment_failed":
+        return _invoice_failed(campaign, obj)
+    if kind.startswith("customer.subscription."):
+        if kind == "customer.subscription.deleted":
+            obj = {**obj, "status": "canceled"}
+        return ledger.apply_subscription(campaign, obj)
+    return "ignored"
+
+
+def _apply_charge_event(campaign: Campaign, kind: str, obj: dict[str, Any]) -> str:
+    pi_id = as_id(obj.get("payment_intent"))
+    if not pi_id:
+        return "no payment intent"
+    # The charge may arrive before the payment's own event: read the payment from Stripe.
+    from donations.models import Donation
+
+    if not Donation.objects.filter(campaign=campaign, payment_intent_id=pi_id).exists():
+        payment = client_for(campaign).v1.payment_intents.retrieve(pi_id).to_dict()
+        if not ledger.belongs_to(campaign, payment) or payment.get("status") != "succeeded":
+            return "other campaign or unpaid"
+        ledger.apply_payment_succeeded(campaign, payment)
+    if kind.startswith("charge.dispute."):
+        return ledger.apply_dispute(campaign, obj, closed=kind.endswith("closed"))
+    if kind == "charge.refund.updated":
+        charge = client_for(campaign).v1.charges.retrieve(as_id(obj.get("charge"))).to_dict()
+        return ledger.apply_refund(campaign, charge)
+    return ledger.apply_refund(campaign, obj)
+
+
+def _invoice_failed(campaign: Campaign, invoice: dict[str, Any]) -> str:
+    from donations.models import RecurringGift
+
+    gift = RecurringGift.objects.filter(
+        campaign=campaign, stripe_subscription_id=as_id(invoice.get("subscription"))
+    ).first()
+    if gift is None:
+        return "unknown subscription"
+    if gift.status == RecurringGift.Status.ACTIVE:
+        RecurringGift.objects.filter(pk=gift.pk).update(status=RecurringGift.Status.PAST_DUE)
+    from donations.tasks import transactional_send_payment_failed
+
+    gift_id, invoice_id = gift.pk, str(invoice.get("id", ""))
+    transaction.on_commit(lambda: transactional_send_payment_failed.delay(gift_id, invoice_id))
+    return "monthly payment failed"
