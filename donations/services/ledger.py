@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cocarde.audit.services import record_event
@@ -128,6 +128,12 @@ def record_gift(
     donation.action_id = action.pk
     donation.save(update_fields=["action_id"])
     tags = [DONOR_TAG] + ([MONTHLY_DONOR_TAG] if recurring_gift is not None else [])
+    for name in tags:  # two first gifts at once would both try to create the tag
+        try:
+            with transaction.atomic():
+                people_services.tag_for(name, campaign)
+        except IntegrityError:
+            pass
     people_services.add_tags(person, tags, campaign=campaign, actor=None)
     receipts.issue_if_eligible(donation)
     record_event(
