@@ -8,7 +8,6 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from cocarde.tenancy.permissions import Capability, scope
 from donations.models import Donation, Receipt
@@ -42,7 +41,7 @@ def donations_for(user: Any, campaign_id: int | None = None) -> QuerySet[Donatio
 
 def export_rows(donations: QuerySet[Donation]) -> Iterator[list[str]]:
     """The campaign account's table: one row per gift, the CNCCFP's fields."""
-    yield [str(_(h)) for h in EXPORT_HEADER]
+    yield list(EXPORT_HEADER)
     numbers = dict(
         Receipt.objects.filter(donation__in=donations, status=Receipt.Status.ISSUED).values_list(
             "donation_id", "number"

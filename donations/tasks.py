@@ -139,6 +139,20 @@ def transactional_send_payment_failed(gift_id: int, invoice_id: str) -> bool:
     return True
 
 
+@shared_task(name="donations.tasks.transactional_process_stripe_event")
+def transactional_process_stripe_event(event_row_id: int) -> str:
+    from donations.services.webhooks import process_event
+
+    return process_event(event_row_id)
+
+
+@shared_task(name="donations.tasks.bulk_process_pending_events")
+def bulk_process_pending_events() -> int:
+    from donations.services.webhooks import process_pending
+
+    return process_pending()
+
+
 @shared_task(name="donations.tasks.bulk_reconcile_payments")
 def bulk_reconcile_payments() -> dict[str, dict[str, int]]:
     from donations.services.reconcile import reconcile_all

@@ -322,6 +322,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "donations.tasks.bulk_reconcile_payments",
         "schedule": 60 * 60,
     },
+    # Applies stored Stripe events whose task was lost or crashed.
+    "donations-pending-events": {
+        "task": "donations.tasks.bulk_process_pending_events",
+        "schedule": 5 * 60,
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------

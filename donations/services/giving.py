@@ -149,26 +149,34 @@ def _metadata(campaign: Campaign, attempt: DonationAttempt) -> dict[str, str]:
 def _create_payment_intent(
     campaign: Campaign, attempt: DonationAttempt, remaining: int | None
 ) -> GiftStarted:
-    try:
-        payment = client_for(campaign).v1.payment_intents.create(
-            params={
-                "amount": attempt.amount_cents,
-                "currency": "eur",
-                "metadata": _metadata(campaign, attempt),
-            },
-            options={"idempotency_key": f"donation-attempt-{attempt.uuid}"},
-        )
-    except stripe.StripeError as error:
-        raise _fail(attempt, error) from error
-    DonationAttempt.objects.filter(pk=attempt.pk).update(
-        payment_intent_id=payment.id,
-        client_secret=payment.client_secret or "",
-        status=DonationAttempt.Status.PENDING,
-    )
-    attempt.refresh_from_db()
-    return GiftStarted(
-        attempt, client_secret=attempt.client_secret, remaining_after_cents=remaining
-    )
+    """One PaymentIntent per attempt: created under the attempt's row lock, so a second
+    submission waits and gets the same one; the Idempotency-Key covers a lost response."""
+    with transaction.atomic():
+        locked = DonationAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.client_secret:
+            return GiftStarted(locked, client_secret=locked.client_secret)
+        try:
+            payment = client_for(campaign).v1.payment_intents.create(
+                params={
+                    "amount": locked.amount_cents,
+                    "currency": "eur",
+                    "metadata": _metadata(campaign, locked),
+                },
+                options={"idempotency_key": f"donation-attempt-{locked.uuid}"},
+            )
+        except stripe.StripeError as error:
+            refusal = error
+        else:
+            refusal = None
+            locked.payment_intent_id = payment.id
+            locked.client_secret = payment.client_secret or ""
+            locked.status = DonationAttempt.Status.PENDING
+            locked.save(
+                update_fields=["payment_intent_id", "client_secret", "status", "updated_at"]
+            )
+    if refusal is not None:
+        raise _fail(attempt, refusal) from refusal
+    return GiftStarted(locked, client_secret=locked.client_secret, remaining_after_cents=remaining)
 
 
 def subscribe(campaign: Campaign, attempt: DonationAttempt, payment_method_id: str) -> GiftStarted:

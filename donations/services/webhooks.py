@@ -1,13 +1,16 @@
 """Stripe webhooks, the source of truth for online gifts.
 
 Each campaign has its own endpoint and signing secret. A delivery is verified against that
-campaign's secret (raw body, 5-minute tolerance), then stored once per (campaign, event id) and
-applied in the same transaction: a duplicate finds the row and does nothing, a crash rolls both
-back and Stripe's retry applies it. Handlers read state, never assume order.
+campaign's secret (raw body, 5-minute tolerance), then stored once per (campaign, event id): the
+inbox. The endpoint answers as soon as the event is stored; a transactional task applies it under
+a row lock, exactly once (a duplicate finds the row processed; a crash rolls the application back
+and leaves the event pending, for Stripe's redelivery or the sweeper). Handlers read state and
+never assume the order of arrival.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from typing import Any
@@ -46,7 +49,8 @@ def verify(campaign: Campaign, body: bytes, signature: str) -> dict[str, Any]:
 
 
 def receive(campaign: Campaign, body: bytes, signature: str) -> str:
-    """Verify, store once, apply once. Raises InvalidDelivery (answer 400)."""
+    """Verify and store the event once (the inbox), then have it applied after commit.
+    Raises InvalidDelivery (answer 400): nothing is stored then."""
     payload = verify(campaign, body, signature)
     with transaction.atomic():
         row, created = WebhookEvent.objects.get_or_create(
@@ -58,15 +62,52 @@ def receive(campaign: Campaign, body: bytes, signature: str) -> str:
                 "payload": payload,
             },
         )
-        if not created:
-            row = WebhookEvent.objects.select_for_update().get(pk=row.pk)
-            if row.processed_at is not None:
-                return "duplicate"
-        result = apply_event(campaign, payload)
+        if row.processed_at is not None:
+            return "duplicate"
+        # A redelivery of an event not applied yet (a crash, a lost task) queues it again;
+        # process_event() applies it once whatever the number of queued copies.
+        row_id = row.pk
+        transaction.on_commit(lambda: _enqueue(row_id))
+    return "queued" if created else "queued again"
+
+
+def _enqueue(event_row_id: int) -> None:
+    from donations.tasks import transactional_process_stripe_event
+
+    transactional_process_stripe_event.delay(event_row_id)
+
+
+def process_event(event_row_id: int) -> str:
+    """Apply one stored event exactly once: the row is locked, applied and marked in one
+    transaction; a crash rolls all of it back and the event stays pending."""
+    with transaction.atomic():
+        row = (
+            WebhookEvent.objects.select_for_update()
+            .select_related("campaign")
+            .filter(pk=event_row_id)
+            .first()
+        )
+        if row is None or row.processed_at is not None:
+            return "already processed"
+        result = apply_event(row.campaign, row.payload)
         row.processed_at = timezone.now()
         row.result = result[:200]
         row.save(update_fields=["processed_at", "result"])
     return result
+
+
+def process_pending(*, older_than_seconds: int = 60) -> int:
+    """The sweeper: events stored but never applied (a task lost, a crash) are applied now."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    count = 0
+    pending = WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+    for row_id in pending.order_by("stripe_created", "pk").values_list("pk", flat=True)[:1000]:
+        try:
+            process_event(row_id)
+            count += 1
+        except Exception:  # one bad event must not block the others; it stays pending
+            logger.exception("donations: stored Stripe event %s failed again", row_id)
+    return count
 
 
 def apply_event(campaign: Campaign, event: dict[str, Any]) -> str:
