@@ -155,6 +155,7 @@ def _create_payment_intent(
         locked = DonationAttempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.client_secret:
             return GiftStarted(locked, client_secret=locked.client_secret)
+        refusal: stripe.StripeError | None = None
         try:
             payment = client_for(campaign).v1.payment_intents.create(
                 params={
@@ -167,7 +168,6 @@ def _create_payment_intent(
         except stripe.StripeError as error:
             refusal = error
         else:
-            refusal = None
             locked.payment_intent_id = payment.id
             locked.client_secret = payment.client_secret or ""
             locked.status = DonationAttempt.Status.PENDING
