@@ -146,6 +146,20 @@ def transactional_process_stripe_event(event_row_id: int) -> str:
     return process_event(event_row_id)
 
 
+@shared_task(name="donations.tasks.transactional_drain_stripe_events")
+def transactional_drain_stripe_events() -> int:
+    """Apply every stored event (queued at most once a second by the webhook endpoint)."""
+    from django.core.cache import cache
+
+    from donations.services.webhooks import DRAIN_FLAG, process_pending
+
+    cache.delete(DRAIN_FLAG)  # events stored from now on schedule the next drain
+    total = 0
+    while applied := process_pending(older_than_seconds=-60, limit=500):
+        total += applied
+    return total
+
+
 @shared_task(name="donations.tasks.bulk_process_pending_events")
 def bulk_process_pending_events() -> int:
     from donations.services.webhooks import process_pending

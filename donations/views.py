@@ -155,12 +155,9 @@ def attempt_status(request: HttpRequest, attempt: str) -> JsonResponse:
 @csrf_exempt  # Stripe signs the body instead
 @require_POST
 def stripe_webhook(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = Campaign.objects.filter(pk=campaign_id).first()
-    if campaign is None:
-        return HttpResponse(status=404)
     try:
         result = webhooks.receive(
-            campaign, request.body, request.headers.get("Stripe-Signature", "")
+            campaign_id, request.body, request.headers.get("Stripe-Signature", "")
         )
     except webhooks.InvalidDelivery as error:
         logger.warning("donations: rejected webhook for campaign %s: %s", campaign_id, error)

@@ -325,7 +325,7 @@ CELERY_BEAT_SCHEDULE = {
     # Applies stored Stripe events whose task was lost or crashed.
     "donations-pending-events": {
         "task": "donations.tasks.bulk_process_pending_events",
-        "schedule": 5 * 60,
+        "schedule": 60,
     },
 }
 

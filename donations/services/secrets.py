@@ -35,3 +35,9 @@ def encrypt(value: str) -> str:
 
 def decrypt(token: str) -> str:
     return fernet().decrypt(token.encode()).decode() if token else ""
+
+
+@lru_cache(maxsize=1024)
+def decrypt_cached(token: str) -> str:
+    """decrypt() for hot paths (the webhook endpoint); a changed key is a new token."""
+    return decrypt(token)

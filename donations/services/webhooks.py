@@ -16,13 +16,13 @@ import logging
 from typing import Any
 
 import stripe
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cocarde.tenancy.models import Campaign
-from donations.models import WebhookEvent
-from donations.services import ledger
-from donations.services.stripe_api import as_id, client_for, webhook_secret
+from donations.models import DonationSettings, WebhookEvent
+from donations.services import ledger, secrets
+from donations.services.stripe_api import as_id, client_for
 
 logger = logging.getLogger(__name__)
 TOLERANCE_SECONDS = 300
@@ -32,8 +32,17 @@ class InvalidDelivery(Exception):
     """Bad or missing signature, stale timestamp, unparsable body."""
 
 
-def verify(campaign: Campaign, body: bytes, signature: str) -> dict[str, Any]:
-    secret = webhook_secret(campaign)
+def secret_for(campaign_id: int) -> str:
+    """The campaign's webhook signing secret, in one query ('' when it has none)."""
+    token = (
+        DonationSettings.objects.filter(campaign_id=campaign_id)
+        .values_list("stripe_webhook_secret_encrypted", flat=True)
+        .first()
+    )
+    return secrets.decrypt_cached(token or "")
+
+
+def verify(secret: str, body: bytes, signature: str) -> dict[str, Any]:
     if not secret or not signature:
         raise InvalidDelivery("missing signature or secret")
     try:
@@ -48,41 +57,77 @@ def verify(campaign: Campaign, body: bytes, signature: str) -> dict[str, Any]:
     return payload
 
 
-def receive(campaign: Campaign, body: bytes, signature: str) -> str:
-    """Verify and store the event once (the inbox), then have it applied after commit.
-    Raises InvalidDelivery (answer 400): nothing is stored then."""
-    payload = verify(campaign, body, signature)
-    with transaction.atomic():
-        row, created = WebhookEvent.objects.get_or_create(
-            campaign=campaign,
-            event_id=str(payload["id"])[:100],
-            defaults={
-                "type": str(payload["type"])[:100],
-                "stripe_created": int(payload.get("created") or 0),
-                "payload": payload,
-            },
+INSERT_EVENT = (
+    "INSERT INTO donations_webhookevent "
+    "(campaign_id, event_id, type, stripe_created, payload, received_at, result) "
+    "VALUES (%s, %s, %s, %s, %s, %s, '') "
+    "ON CONFLICT (campaign_id, event_id) DO NOTHING RETURNING id"
+)
+
+
+def receive(campaign_id: int, body: bytes, signature: str) -> str:
+    """Verify and store the event once (the inbox: one INSERT ... ON CONFLICT DO NOTHING), then
+    have it applied after commit. Raises InvalidDelivery (answer 400): nothing is stored then."""
+    payload = verify(secret_for(campaign_id), body, signature)
+    event_id = str(payload["id"])[:100]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            INSERT_EVENT,
+            [
+                campaign_id,
+                event_id,
+                str(payload["type"])[:100],
+                int(payload.get("created") or 0),
+                json.dumps(payload),
+                timezone.now(),
+            ],
         )
-        if row.processed_at is not None:
+        inserted = cursor.fetchone()
+    if inserted is not None:
+        row_id, outcome = int(inserted[0]), "queued"
+    else:
+        row = (
+            WebhookEvent.objects.filter(campaign_id=campaign_id, event_id=event_id)
+            .values_list("pk", "processed_at")
+            .get()
+        )
+        if row[1] is not None:
             return "duplicate"
         # A redelivery of an event not applied yet (a crash, a lost task) queues it again;
         # process_event() applies it once whatever the number of queued copies.
-        row_id = row.pk
-        transaction.on_commit(lambda: _enqueue(row_id))
-    return "queued" if created else "queued again"
+        row_id, outcome = row[0], "queued again"
+    transaction.on_commit(lambda: _enqueue(row_id))
+    return outcome
+
+
+DRAIN_FLAG = "donations:drain-scheduled"
+DRAIN_DEBOUNCE_SECONDS = 1
 
 
 def _enqueue(event_row_id: int) -> None:
-    from donations.tasks import transactional_process_stripe_event
+    """Have the event applied. With eager tasks (embedded mode, tests) it is applied now; with
+    workers, one drain task is queued per second at most, whatever the rate of events: a task
+    per event would cost the endpoint more than the event itself."""
+    from django.core.cache import cache
 
-    transactional_process_stripe_event.delay(event_row_id)
+    from cocarde.celery import app
+    from donations.tasks import (
+        transactional_drain_stripe_events,
+        transactional_process_stripe_event,
+    )
+
+    if app.conf.task_always_eager:
+        transactional_process_stripe_event.delay(event_row_id)
+    elif cache.add(DRAIN_FLAG, 1, DRAIN_DEBOUNCE_SECONDS):
+        transactional_drain_stripe_events.apply_async(countdown=DRAIN_DEBOUNCE_SECONDS)
 
 
-def process_event(event_row_id: int) -> str:
+def process_event(event_row_id: int, *, skip_locked: bool = False) -> str:
     """Apply one stored event exactly once: the row is locked, applied and marked in one
     transaction; a crash rolls all of it back and the event stays pending."""
     with transaction.atomic():
         row = (
-            WebhookEvent.objects.select_for_update()
+            WebhookEvent.objects.select_for_update(skip_locked=skip_locked, of=("self",))
             .select_related("campaign")
             .filter(pk=event_row_id)
             .first()
@@ -96,17 +141,19 @@ def process_event(event_row_id: int) -> str:
     return result
 
 
-def process_pending(*, older_than_seconds: int = 60) -> int:
-    """The sweeper: events stored but never applied (a task lost, a crash) are applied now."""
+def process_pending(*, older_than_seconds: int = 60, limit: int = 1000) -> int:
+    """Apply stored events not applied yet, oldest first (Stripe's creation time). Used by the
+    drain task (every pending event) and the sweeper (events a crash or a lost task left).
+    Several workers may run it at once: each event is applied by one of them."""
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
     count = 0
     pending = WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
-    for row_id in pending.order_by("stripe_created", "pk").values_list("pk", flat=True)[:1000]:
+    for row_id in pending.order_by("stripe_created", "pk").values_list("pk", flat=True)[:limit]:
         try:
-            process_event(row_id)
-            count += 1
+            if process_event(row_id, skip_locked=True) != "already processed":
+                count += 1
         except Exception:  # one bad event must not block the others; it stays pending
-            logger.exception("donations: stored Stripe event %s failed again", row_id)
+            logger.exception("donations: stored Stripe event %s failed", row_id)
     return count
 
 

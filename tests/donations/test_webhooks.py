@@ -188,3 +188,37 @@ def test_the_sweeper_applies_events_left_pending(campaign, failing_actions, post
     assert process_pending(older_than_seconds=0) == 0
     assert Donation.objects.count() == 1
     assert deliver(campaign, body).content == b"duplicate"
+
+
+def test_with_a_real_worker_five_deliveries_make_one_gift(campaign, live_server, celery_worker):
+    """Production path: the endpoint only stores the event and schedules a drain; the Celery
+    worker applies it, once."""
+    from tests.fixtures.donations import wait_for
+
+    payment = paid_intent(campaign, "p8" * 16)
+    body = event_body("payment_intent.succeeded", payment)
+    header = sign(body, webhook_secret(campaign))
+
+    def post(_):
+        return requests.post(
+            live_server.url + webhook_path(campaign),
+            data=body,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+            timeout=60,
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(post, range(5)))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    assert "queued" in [a.text for a in answers]
+    wait_for(lambda: WebhookEvent.objects.filter(processed_at__isnull=False).exists(), "the worker")
+    assert Donation.objects.count() == 1 and Receipt.objects.count() == 1
+    assert (
+        requests.post(
+            live_server.url + webhook_path(campaign),
+            data=body,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+            timeout=60,
+        ).text
+        == "duplicate"
+    )
