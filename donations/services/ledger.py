@@ -198,7 +198,7 @@ def apply_payment_succeeded(campaign: Campaign, payment_intent: Mapping[str, Any
             else Method.CARD
         )
         created = payment_intent.get("created")
-        record_gift(
+        donation = record_gift(
             campaign=campaign,
             person=attempt.person,  # type: ignore[arg-type]
             identity=identity_of(attempt),
@@ -215,6 +215,7 @@ def apply_payment_succeeded(campaign: Campaign, payment_intent: Mapping[str, Any
             source_url=attempt.source_url,
             blast_id=attempt.blast_id,
         )
+        _refund_over_cap(campaign, donation)
     return "recorded"
 
 
@@ -259,7 +260,7 @@ def apply_invoice_paid(campaign: Campaign, invoice: Mapping[str, Any]) -> str:
         paid_at = ((invoice.get("status_transitions") or {}).get("paid_at")) or invoice.get(
             "created"
         )
-        record_gift(
+        donation = record_gift(
             campaign=campaign,
             person=gift.person,  # type: ignore[arg-type]
             identity=identity_of(attempt) if attempt else identity_of(_last_identity(gift)),
@@ -278,7 +279,46 @@ def apply_invoice_paid(campaign: Campaign, invoice: Mapping[str, Any]) -> str:
             page_id=attempt.page_id if attempt else None,
             source_url=attempt.source_url if attempt else "",
         )
+        _refund_over_cap(campaign, donation, monthly=gift)
     return "recorded monthly"
+
+
+def _refund_over_cap(
+    campaign: Campaign, donation: Donation, *, monthly: RecurringGift | None = None
+) -> None:
+    """Money Stripe already took may not fit any more (a reservation expired, an offline gift
+    or another month came first): the part above the cap is refunded, and a monthly gift that
+    cannot fit its next month is stopped. Runs after commit (it calls Stripe)."""
+    policy = rules.rules_for(campaign)
+    if policy.cap_cents is None:
+        return
+    given = rules.given_cents(donation.person_id, campaign, at=donation.received_at, pending=False)
+    over = min(donation.amount_cents, max(0, given - policy.cap_cents))
+    stop = (
+        monthly is not None
+        and policy.cap_cents - min(given, policy.cap_cents) < monthly.amount_cents
+    )
+    if not over and not stop:
+        return
+    donation_id, gift_id = donation.pk, monthly.pk if monthly is not None else None
+    record_event(
+        "donations.over_cap",
+        actor=None,
+        campaign=campaign,
+        target=donation,
+        data={"over_cents": over, "stop_monthly": stop},
+    )
+    transaction.on_commit(lambda: _settle_over_cap(donation_id, over, gift_id if stop else None))
+
+
+def _settle_over_cap(donation_id: int, over: int, gift_id: int | None) -> None:
+    donation = Donation.objects.select_related("campaign").get(pk=donation_id)
+    if over:
+        refund(donation, actor=None, amount_cents=over)
+    if gift_id is not None:
+        from donations.services.giving import cancel_monthly
+
+        cancel_monthly(RecurringGift.objects.select_related("campaign").get(pk=gift_id), actor=None)
 
 
 def _last_identity(gift: RecurringGift) -> Donation:

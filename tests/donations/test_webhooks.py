@@ -222,3 +222,41 @@ def test_with_a_real_worker_five_deliveries_make_one_gift(campaign, live_server,
         ).text
         == "duplicate"
     )
+
+
+def test_a_payment_that_no_longer_fits_the_cap_is_refunded_above_it(campaign):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from donations.services import ledger
+    from donations.services.giving import start_gift
+    from tests.donations.helpers import gift_request, pay
+    from tests.fixtures.donations import donor
+
+    started = start_gift(campaign, gift_request("p9" * 16, amount_cents=300_000))
+    # The donor left the payment page; the reservation expired; a cheque came in meanwhile.
+    DonationAttempt.objects.filter(pk=started.attempt.pk).update(
+        created_at=timezone.now() - dt.timedelta(hours=2)
+    )
+    ledger.record_offline_gift(
+        campaign=campaign,
+        identity=donor(),
+        amount_cents=400_000,
+        method="cheque",
+        received_on=dt.date.today(),
+        actor=None,
+    )
+    pay(campaign, started.attempt.payment_intent_id)
+    payment = client_for(campaign).v1.payment_intents.retrieve(started.attempt.payment_intent_id)
+    assert (
+        deliver(campaign, event_body("payment_intent.succeeded", payment.to_dict())).status_code
+        == 200
+    )
+    late = Donation.objects.get(payment_intent_id=payment.id)
+    assert late.refunded_cents == 240_000  # 3,000 + 4,000 - 4,600
+    charge = client_for(campaign).v1.charges.retrieve(str(payment.latest_charge["id"]))
+    assert charge.amount_refunded == 240_000
+    from cocarde.audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="donations.over_cap").exists()
