@@ -27,6 +27,8 @@ urlpatterns = [
     path("terrain/", include("canvassing.urls")),
     # Messaging: one-click unsubscribe and provider webhooks.
     path("m/", include("messaging.urls")),
+    # Donation form endpoints, Stripe webhooks, the donor's monthly-gift link.
+    path("donations/", include("donations.urls")),
 ]
 
 if settings.DEBUG:

@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.sites",
     "tests.fixtures.canvassing",
     "tests.fixtures.messaging",
+    "tests.fixtures.donations",
 ]
 
 

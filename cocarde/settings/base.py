@@ -263,15 +263,17 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # Wagtail's admin still uses inline styles and a few inline scripts, hence 'unsafe-inline'
 # for styles; scripts must come from our origin.
+# Donation pages load Stripe.js, which opens its card frame and talks to Stripe's API.
+_STRIPE_ORIGINS = ["https://js.stripe.com", "https://hooks.stripe.com", "https://api.stripe.com"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-inline'"],
+        "script-src": ["'self'", "'unsafe-inline'", "https://js.stripe.com"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:", "https:"],
         "font-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "frame-src": ["'self'"],
+        "connect-src": ["'self'", "https://api.stripe.com"],
+        "frame-src": ["'self'", *_STRIPE_ORIGINS],
         "frame-ancestors": ["'self'"],
         "form-action": ["'self'"],
         "base-uri": ["'self'"],
@@ -288,6 +290,10 @@ SENDGRID_API_KEY = env_str("SENDGRID_API_KEY")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")  # e.g. a localstripe server in tests
+# Stripe.js, loaded by donation pages (card data goes to Stripe, never to us).
+STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+# Fernet key encrypting each campaign's Stripe keys; empty: derived from SECRET_KEY.
+DONATIONS_ENCRYPTION_KEY = env_str("DONATIONS_ENCRYPTION_KEY")
 # Background tiles of the territory map ({z}/{x}/{y} URL). Empty: no background; the polling
 # stations, our own data, still show (offline use).
 TERRITORY_MAP_TILE_URL = env_str(
@@ -348,6 +354,16 @@ CELERY_BEAT_SCHEDULE = {
     "crm-retention": {
         "task": "crm.tasks.bulk_apply_retention_rules",
         "schedule": 24 * 60 * 60,
+    },
+    # Repairs gifts whose webhook never arrived (Stripe stops retrying after 3 days).
+    "donations-reconcile": {
+        "task": "donations.tasks.bulk_reconcile_payments",
+        "schedule": 60 * 60,
+    },
+    # Applies stored Stripe events whose task was lost or crashed.
+    "donations-pending-events": {
+        "task": "donations.tasks.bulk_process_pending_events",
+        "schedule": 60,
     },
 }
 

@@ -1,0 +1,53 @@
+"""What Stripe.js does in the donor's browser, done through Stripe's API (localstripe)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+
+from donations.services.stripe_api import client_for
+
+TEST_CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+
+
+def card_payment_method(campaign: Any) -> str:
+    method = client_for(campaign).v1.payment_methods.create(
+        params={"type": "card", "card": TEST_CARD}  # type: ignore[typeddict-item]
+    )
+    return str(method.id)
+
+
+def pay(campaign: Any, payment_intent_id: str) -> stripe.PaymentIntent:
+    """stripe.confirmCardPayment(client_secret, {payment_method: {card}}) with the test card."""
+    client = client_for(campaign)
+    client.v1.payment_intents.update(
+        payment_intent_id, params={"payment_method": card_payment_method(campaign)}
+    )
+    return client.v1.payment_intents.confirm(payment_intent_id)
+
+
+def gift_request(token: str, *, amount_cents: int = 5000, frequency: str = "once", **identity: Any):
+    from donations.services.giving import GiftRequest
+    from tests.fixtures.donations import donor
+
+    return GiftRequest(
+        amount_cents=amount_cents,
+        frequency=frequency,
+        method="card",
+        form_token=token,
+        identity=donor(**identity),
+    )
+
+
+def paid_intent(campaign: Any, token: str, **kwargs: Any) -> dict[str, Any]:
+    """A one-off gift the donor paid on Stripe; returns the PaymentIntent as Stripe has it."""
+    from donations.services.giving import start_gift
+
+    started = start_gift(campaign, gift_request(token, **kwargs))
+    pay(campaign, started.attempt.payment_intent_id)
+    return (
+        client_for(campaign)
+        .v1.payment_intents.retrieve(started.attempt.payment_intent_id)
+        .to_dict()
+    )

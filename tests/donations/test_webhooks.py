@@ -1,0 +1,262 @@
+"""The webhook is the source of truth: signed, stored once per event, applied exactly once, in
+any order, and all-or-nothing when the handler crashes (reliability rows P1, P2, P3, P6)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import time
+
+import pytest
+import requests
+from django.core import mail
+from django.db import connection
+from django.test import Client
+
+from crm.models import Action, ActionType
+from donations.models import Donation, DonationAttempt, Receipt, ReceiptRange, WebhookEvent
+from donations.services import receipts
+from donations.services.stripe_api import client_for
+from tests.donations.helpers import paid_intent
+from tests.fixtures.donations import event_body, sign, webhook_path, webhook_secret
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def campaign(funded_campaign):
+    campaign = funded_campaign("Alice Martin")
+    receipts.add_range(campaign, 1, 50, actor=None)
+    return campaign
+
+
+def deliver(campaign, body: bytes, *, secret: str | None = None, at: int | None = None):
+    client = Client(raise_request_exception=False)
+    headers = {"HTTP_STRIPE_SIGNATURE": sign(body, secret or webhook_secret(campaign), at=at)}
+    return client.post(webhook_path(campaign), body, content_type="application/json", **headers)
+
+
+def test_same_event_five_times_at_once_is_one_gift_one_receipt_one_email(campaign, live_server):
+    payment = paid_intent(campaign, "p1" * 16)
+    body = event_body("payment_intent.succeeded", payment)
+    header = sign(body, webhook_secret(campaign))
+
+    def post(_):
+        return requests.post(
+            live_server.url + webhook_path(campaign),
+            data=body,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+            timeout=60,
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(post, range(5)))
+    assert all(200 <= a.status_code < 300 for a in answers), [a.text for a in answers]
+    assert Donation.objects.count() == 1 and Receipt.objects.count() == 1
+    assert WebhookEvent.objects.count() == 1
+    assert Action.objects.filter(type=ActionType.DONATED).count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_refund_before_payment_and_payment_before_processing(campaign):
+    client = client_for(campaign)
+    payment = paid_intent(campaign, "p2" * 16)
+    client.v1.refunds.create(params={"payment_intent": payment["id"], "amount": 2000})
+    charge = client.v1.charges.retrieve(str(payment["latest_charge"]["id"])).to_dict()
+
+    # The refund arrives first: the payment is read from Stripe, recorded, then refunded.
+    assert deliver(campaign, event_body("charge.refunded", charge)).status_code == 200
+    donation = Donation.objects.get()
+    assert (donation.amount_cents, donation.refunded_cents) == (5000, 2000)
+    # Then the older events, and the refund again under a new event id.
+    assert deliver(campaign, event_body("payment_intent.succeeded", payment)).status_code == 200
+    assert WebhookEvent.objects.order_by("pk").last().result == "already recorded"
+    processing = {**payment, "status": "processing"}
+    assert deliver(campaign, event_body("payment_intent.processing", processing)).status_code == 200
+    assert deliver(campaign, event_body("charge.refunded", charge)).status_code == 200
+    donation.refresh_from_db()
+    assert donation.refunded_cents == charge["amount_refunded"] == 2000  # counted once
+    assert donation.status == Donation.Status.SUCCEEDED
+    assert (
+        DonationAttempt.objects.get().status == DonationAttempt.Status.SUCCEEDED
+    )  # never downgraded
+    action = Action.objects.get(type=ActionType.DONATED)
+    assert action.data["amount"] == "30.00"
+
+    # A full refund cancels the receipt; its number is not reused.
+    client.v1.refunds.create(params={"payment_intent": payment["id"], "amount": 3000})
+    charge = client.v1.charges.retrieve(charge["id"]).to_dict()
+    deliver(campaign, event_body("charge.refunded", charge))
+    donation.refresh_from_db()
+    assert donation.status == Donation.Status.REFUNDED and donation.net_cents == 0
+    assert Receipt.objects.get().status == Receipt.Status.CANCELLED
+
+
+@pytest.mark.parametrize(
+    "fault", ["wrong secret", "tampered body", "stale", "missing", "other campaign"]
+)
+def test_bad_signatures_are_refused_and_nothing_is_stored(campaign, funded_campaign, fault, caplog):
+    other = funded_campaign("Bob Durand")
+    payment = paid_intent(campaign, f"p3{fault}".ljust(32, "x"))
+    body = event_body("payment_intent.succeeded", payment)
+    client = Client(raise_request_exception=False)
+    path = webhook_path(campaign)
+    if fault == "wrong secret":
+        header = sign(body, "whsec_forged")
+    elif fault == "tampered body":
+        header = sign(body, webhook_secret(campaign))
+        body = body.replace(b'"amount": 5000', b'"amount": 1')
+    elif fault == "stale":
+        header = sign(body, webhook_secret(campaign), at=int(time.time()) - 301)
+    elif fault == "missing":
+        header = ""
+    else:  # campaign A's delivery, signed with A's secret, posted to B's endpoint
+        header = sign(body, webhook_secret(campaign))
+        path = webhook_path(other)
+    extra = {"HTTP_STRIPE_SIGNATURE": header} if header else {}
+    response = client.post(path, body, content_type="application/json", **extra)
+    assert response.status_code == 400
+    assert b"Traceback" not in response.content
+    assert "rejected webhook" in caplog.text
+    assert not WebhookEvent.objects.exists() and not Donation.objects.exists()
+
+
+def test_an_event_for_another_campaign_changes_nothing_there(campaign, funded_campaign):
+    other = funded_campaign("Bob Durand")
+    payment = paid_intent(campaign, "p4" * 16)
+    body = event_body("payment_intent.succeeded", payment)
+    response = deliver(other, body)  # correctly signed for B, but the payment is A's
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get(campaign=other).result == "other campaign"
+    assert not Donation.objects.exists()
+
+
+@pytest.fixture
+def failing_actions():
+    """A fault in the database itself: writing a CRM action fails (after the donation row)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_fail_action() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_fail_action BEFORE INSERT ON crm_action "
+            "FOR EACH ROW EXECUTE FUNCTION test_fail_action()"
+        )
+
+    def heal() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER IF EXISTS test_fail_action ON crm_action")
+            cursor.execute("DROP FUNCTION IF EXISTS test_fail_action()")
+
+    yield heal
+    heal()
+
+
+def test_crash_after_the_first_write_leaves_nothing_and_a_retry_applies_once(
+    campaign, failing_actions, postgres
+):
+    payment = paid_intent(campaign, "p6" * 16)
+    body = event_body("payment_intent.succeeded", payment)
+    assert deliver(campaign, body).status_code == 500
+    assert not Donation.objects.exists() and not Receipt.objects.exists()
+    assert not Action.objects.filter(type=ActionType.DONATED).exists()
+    # The inbox keeps the verified event, not applied: Stripe's retry or the sweeper applies it.
+    assert WebhookEvent.objects.get().processed_at is None
+    assert ReceiptRange.objects.get().next_number == 1  # no number burnt
+    assert DonationAttempt.objects.get().status == DonationAttempt.Status.PENDING
+
+    failing_actions()
+    assert deliver(campaign, body).status_code == 200  # Stripe's retry: the same event
+    assert deliver(campaign, body).content == b"duplicate"
+    donation = Donation.objects.get()
+    assert donation.receipts.get().number == 1
+    assert WebhookEvent.objects.get().processed_at is not None
+    assert json.loads(body)["id"] == WebhookEvent.objects.get().event_id
+
+
+def test_the_sweeper_applies_events_left_pending(campaign, failing_actions, postgres):
+    from donations.services.webhooks import process_pending
+
+    payment = paid_intent(campaign, "p7" * 16)
+    body = event_body("payment_intent.succeeded", payment)
+    assert deliver(campaign, body).status_code == 500
+    assert process_pending(older_than_seconds=0) == 0  # still failing: stays pending
+    assert WebhookEvent.objects.get().processed_at is None
+    failing_actions()
+    assert process_pending(older_than_seconds=0) == 1
+    assert process_pending(older_than_seconds=0) == 0
+    assert Donation.objects.count() == 1
+    assert deliver(campaign, body).content == b"duplicate"
+
+
+def test_with_a_real_worker_five_deliveries_make_one_gift(campaign, live_server, celery_worker):
+    """Production path: the endpoint only stores the event and schedules a drain; the Celery
+    worker applies it, once."""
+    from tests.fixtures.donations import wait_for
+
+    payment = paid_intent(campaign, "p8" * 16)
+    body = event_body("payment_intent.succeeded", payment)
+    header = sign(body, webhook_secret(campaign))
+
+    def post(_):
+        return requests.post(
+            live_server.url + webhook_path(campaign),
+            data=body,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+            timeout=60,
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(post, range(5)))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    assert "queued" in [a.text for a in answers]
+    wait_for(lambda: WebhookEvent.objects.filter(processed_at__isnull=False).exists(), "the worker")
+    assert Donation.objects.count() == 1 and Receipt.objects.count() == 1
+    assert (
+        requests.post(
+            live_server.url + webhook_path(campaign),
+            data=body,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+            timeout=60,
+        ).text
+        == "duplicate"
+    )
+
+
+def test_a_payment_that_no_longer_fits_the_cap_is_refunded_above_it(campaign):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from donations.services import ledger
+    from donations.services.giving import start_gift
+    from tests.donations.helpers import gift_request, pay
+    from tests.fixtures.donations import donor
+
+    started = start_gift(campaign, gift_request("p9" * 16, amount_cents=300_000))
+    # The donor left the payment page; the reservation expired; a cheque came in meanwhile.
+    DonationAttempt.objects.filter(pk=started.attempt.pk).update(
+        created_at=timezone.now() - dt.timedelta(hours=2)
+    )
+    ledger.record_offline_gift(
+        campaign=campaign,
+        identity=donor(),
+        amount_cents=400_000,
+        method="cheque",
+        received_on=dt.date.today(),
+        actor=None,
+    )
+    pay(campaign, started.attempt.payment_intent_id)
+    payment = client_for(campaign).v1.payment_intents.retrieve(started.attempt.payment_intent_id)
+    assert (
+        deliver(campaign, event_body("payment_intent.succeeded", payment.to_dict())).status_code
+        == 200
+    )
+    late = Donation.objects.get(payment_intent_id=payment.id)
+    assert late.refunded_cents == 240_000  # 3,000 + 4,000 - 4,600
+    charge = client_for(campaign).v1.charges.retrieve(str(payment.latest_charge["id"]))
+    assert charge.amount_refunded == 240_000
+    from cocarde.audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="donations.over_cap").exists()
