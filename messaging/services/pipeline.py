@@ -492,9 +492,9 @@ def run_blast(blast_id: int, *, max_chunks: int | None = None) -> str:
 
 
 def sms_chunk(ctx: BlastContext) -> int:
-    """About two seconds of sending: what a worker holds, and what may be unknown after a
-    crash."""
-    return max(1, min(200, 2 * ctx.rules.sms_per_second))
+    """About half a second of sending: what a worker holds, and what may be unknown after a
+    crash; small enough that several workers share a blast evenly."""
+    return max(1, min(200, ctx.rules.sms_per_second // 2))
 
 
 OPEN_STATES = (S.QUEUED, S.CLAIMED, S.SENDING, S.UNKNOWN, S.HELD)
