@@ -118,6 +118,11 @@ def rich_person(alpha, bravo, make_person, make_user):
         run=run, kind="snapshot", model="crm.person", row_id=person.pk, person=person,
         data={"street_name": "Rue Basse"},
     )  # fmt: skip
+    # A message she was sent.
+    from messaging.models import Blast, Delivery
+
+    blast = Blast.objects.create(campaign=alpha, name="Lettre", segment=static)
+    Delivery.objects.create(blast=blast, person=person, address="nina@example.org")
     return person
 
 
