@@ -14,3 +14,9 @@ class MessagingConfig(AppConfig):
         from messaging.services.events import on_anymail_tracking
 
         tracking.connect(on_anymail_tracking, dispatch_uid="messaging.anymail_tracking")
+
+        from crm.gdpr import register
+        from messaging.models import Delivery
+
+        # A person's deliveries are in their access export and go with them on erasure.
+        register(Delivery, "person", campaign_field="blast__campaign", exclude=("claimed_by",))

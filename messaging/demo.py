@@ -64,6 +64,7 @@ def _audience(campaign: Campaign) -> Segment:
             },
             description="Tous ceux qui ont accepté de recevoir la lettre par email.",
         )
+        segments.count(segment)
     return segment
 
 

@@ -239,7 +239,8 @@ class Delivery(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     blast = models.ForeignKey(Blast, on_delete=models.CASCADE, related_name="deliveries")
-    person = models.ForeignKey("crm.Person", null=True, on_delete=models.SET_NULL, related_name="+")
+    # Erasure deletes the person's deliveries with them (crm.gdpr registry, messaging/apps.py).
+    person = models.ForeignKey("crm.Person", null=True, on_delete=models.CASCADE, related_name="+")
     address = models.CharField(_("address or number"), max_length=254)
     variant = models.CharField(_("variant"), max_length=2, blank=True, db_default="")
     status = models.CharField(

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from typing import Any
 
 import requests
@@ -91,8 +94,13 @@ def is_batch_backend(path: str | None = None) -> bool:
     return (path or settings.MESSAGING_EMAIL_BACKEND).startswith("anymail.")
 
 
+SENDGRID_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+
+
 def send_email_batch(batch: EmailBatch) -> Outcome:
     connection = get_connection(settings.MESSAGING_EMAIL_BACKEND)
+    if settings.MESSAGING_EMAIL_BACKEND == SENDGRID_BACKEND:
+        return _send_sendgrid_batch(batch, connection)
     if is_batch_backend():
         return _send_anymail_batch(batch, connection)
     messages = []
@@ -150,6 +158,67 @@ def _send_anymail_batch(batch: EmailBatch, connection: Any) -> Outcome:
     response = message.anymail_status.esp_response
     provider_id = response.headers.get("X-Message-Id", "") if response is not None else ""
     return Outcome(SENT, provider_id=provider_id)
+
+
+def _sendgrid_address(value: str) -> dict[str, str]:
+    name, email = parseaddr(value)
+    return {"email": email, "name": name} if name else {"email": email}
+
+
+def _send_sendgrid_batch(batch: EmailBatch, connection: Any) -> Outcome:
+    """SendGrid's v3 mail/send, the payload Anymail's SendGrid backend would build for this
+    batch (one personalisation per recipient: substitutions, headers, custom_args), written
+    directly: for 1,000 recipients Anymail's generic per-message processing (address parsing,
+    deep copies of the merge data) cost several times the HTTP call. Configuration (API key,
+    URL, timeout) and the session are still the Anymail backend's."""
+    subject, html, text = batch.compiled.with_markers()
+    substitutions = batch.compiled.substitutions
+    blast = str(batch.blast_id)
+    personalizations = [
+        {
+            "to": [{"email": r.address}],
+            "substitutions": substitutions(r.values),
+            "headers": r.headers,
+            "custom_args": {
+                "cocarde_delivery": str(r.delivery_id),
+                "cocarde_blast": blast,
+                "anymail_id": str(uuid.uuid4()),
+            },
+        }
+        for r in batch.recipients
+    ]
+    data: dict[str, Any] = {
+        "personalizations": personalizations,
+        "from": _sendgrid_address(batch.from_email),
+        "subject": subject,
+        "content": [{"type": "text/plain", "value": text}, {"type": "text/html", "value": html}],
+        "tracking_settings": {
+            "click_tracking": {"enable": batch.track_clicks},
+            "open_tracking": {"enable": batch.track_opens},
+        },
+    }
+    if batch.reply_to:
+        data["reply_to_list"] = [_sendgrid_address(batch.reply_to)]
+    body = json.dumps(data, ensure_ascii=False).encode()
+    connection.open()
+    try:
+        response = connection.session.post(
+            f"{connection.api_url}mail/send",
+            data=body,
+            headers={
+                "Authorization": f"Bearer {connection.api_key}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            timeout=connection.timeout,
+        )
+    except requests.RequestException as error:
+        return _classify_request_error(error)
+    finally:
+        connection.close()
+    if not 200 <= response.status_code < 300:
+        return _http_outcome(response.status_code, response, response.text)
+    return Outcome(SENT, provider_id=response.headers.get("X-Message-Id", ""))
 
 
 # --- SMS -------------------------------------------------------------------------------------

@@ -244,8 +244,12 @@ def claim(blast_id: int, worker: str, limit: int) -> tuple[str, list[Row]]:
     )
 
 
-def _mark(token: str, *, frm: str, variant: str | None = None, **changes: Any) -> int:
-    rows = Delivery.objects.filter(claimed_by=token, status=frm)
+def _mark(
+    blast_id: int, token: str, *, frm: str, variant: str | None = None, **changes: Any
+) -> int:
+    # blast_id and status first: the (blast, status, id) index finds the few in-flight rows
+    # (claimed_by alone has no index and would scan every delivery, per chunk).
+    rows = Delivery.objects.filter(blast_id=blast_id, status=frm, claimed_by=token)
     if variant is not None:
         rows = rows.filter(variant=variant)
     return rows.update(**changes)
@@ -254,7 +258,8 @@ def _mark(token: str, *, frm: str, variant: str | None = None, **changes: Any) -
 TIMELINE_SQL = """
 INSERT INTO crm_action (person_id, campaign_id, type, occurred_at, source, data)
 SELECT person_id, %s, %s, %s, %s, jsonb_build_object('blast_id', blast_id, 'delivery_id', id)
-FROM messaging_delivery WHERE claimed_by = %s AND status = %s AND person_id IS NOT NULL
+FROM messaging_delivery
+WHERE blast_id = %s AND status = %s AND claimed_by = %s AND person_id IS NOT NULL
 """
 
 
@@ -264,7 +269,8 @@ def _timeline(blast: Blast, token: str, status: str, rows: list[Row], now: dt.da
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                TIMELINE_SQL, [blast.campaign_id, kind, now, blast.name[:500], token, status]
+                TIMELINE_SQL,
+                [blast.campaign_id, kind, now, blast.name[:500], blast.pk, status, token],
             )
         return
     Action.objects.bulk_create(
@@ -300,6 +306,7 @@ def _apply_outcome(
         with transaction.atomic():
             _timeline(ctx.blast, token, S.SENDING, rows, now)
             _mark(
+                ctx.blast.pk,
                 token,
                 frm=S.SENDING,
                 variant=variant,
@@ -310,22 +317,31 @@ def _apply_outcome(
             )
         cache.delete(f"messaging:backoff:{ctx.blast.channel}")
     elif outcome.status == transports.RETRY:
-        _mark(token, frm=S.SENDING, variant=variant, status=S.QUEUED, claimed_until=None,
-              reason=outcome.error[:200])  # fmt: skip
+        _mark(ctx.blast.pk, token, frm=S.SENDING, variant=variant, status=S.QUEUED,
+              claimed_until=None, reason=outcome.error[:200])  # fmt: skip
         _wait_after(ctx, outcome)
     elif outcome.status == transports.UNKNOWN:
         grace = dt.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER_SECONDS)
-        _mark(token, frm=S.SENDING, variant=variant, status=S.UNKNOWN,
+        _mark(ctx.blast.pk, token, frm=S.SENDING, variant=variant, status=S.UNKNOWN,
               claimed_until=now + grace, reason=outcome.error[:200])  # fmt: skip
     else:
-        _mark(token, frm=S.SENDING, variant=variant, status=S.FAILED, reason=outcome.error[:200])
+        _mark(
+            ctx.blast.pk,
+            token,
+            frm=S.SENDING,
+            variant=variant,
+            status=S.FAILED,
+            reason=outcome.error[:200],
+        )
 
 
 def _drop_refused(ctx: BlastContext, token: str, rows: list[Row]) -> list[Row]:
     if not audience.suppress_refused(ctx.blast, token):
         return rows
     still = set(
-        Delivery.objects.filter(claimed_by=token, status=S.CLAIMED).values_list("id", flat=True)
+        Delivery.objects.filter(
+            blast_id=ctx.blast.pk, status=S.CLAIMED, claimed_by=token
+        ).values_list("id", flat=True)
     )
     return [r for r in rows if r[0] in still]
 
@@ -373,10 +389,10 @@ def send_email_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
         )
         if provider_pause_left(ctx.blast.channel) > 0:
             # Another worker was just told to wait (429/5xx): give the rows back untouched.
-            _mark(token, frm=S.CLAIMED, status=S.QUEUED, claimed_until=None)
+            _mark(ctx.blast.pk, token, frm=S.CLAIMED, status=S.QUEUED, claimed_until=None)
             return
         # Committed before the call: a crash from here on leaves the outcome unknown.
-        if _mark(token, frm=S.CLAIMED, variant=key, status=S.SENDING) != len(group):
+        if _mark(ctx.blast.pk, token, frm=S.CLAIMED, variant=key, status=S.SENDING) != len(group):
             log.warning("blast %s: lease lost before sending, chunk left", ctx.blast.pk)
             continue
         outcome = transports.send_email_batch(batch)
@@ -397,7 +413,7 @@ def send_sms_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
     data = recipient_data(ctx, rows)
     bucket = TokenBucket(f"sms:{ctx.blast.campaign_id}", rate=ctx.rules.sms_per_second)
     sender = ctx.sender.sms_sender if ctx.sender else ""
-    if _mark(token, frm=S.CLAIMED, status=S.SENDING) != len(rows):
+    if _mark(ctx.blast.pk, token, frm=S.CLAIMED, status=S.SENDING) != len(rows):
         log.warning("blast %s: lease lost before sending, chunk left", ctx.blast.pk)
         return
     results: list[tuple[Row, transports.Outcome, int]] = []
@@ -436,7 +452,7 @@ def send_sms_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
         )
         if sent_rows:
             _timeline(ctx.blast, token, S.SENT, sent_rows, now)
-        Delivery.objects.filter(claimed_by=token, status=S.SENDING).exclude(
+        Delivery.objects.filter(blast_id=ctx.blast.pk, status=S.SENDING, claimed_by=token).exclude(
             pk__in=[r[0] for r, _o, _s in results]
         ).update(status=S.QUEUED, claimed_until=None)
     last = results[-1][1] if results else None
@@ -492,9 +508,9 @@ def run_blast(blast_id: int, *, max_chunks: int | None = None) -> str:
 
 
 def sms_chunk(ctx: BlastContext) -> int:
-    """About two seconds of sending: what a worker holds, and what may be unknown after a
-    crash."""
-    return max(1, min(200, 2 * ctx.rules.sms_per_second))
+    """About half a second of sending: what a worker holds, and what may be unknown after a
+    crash; small enough that several workers share a blast evenly."""
+    return max(1, min(200, ctx.rules.sms_per_second // 2))
 
 
 OPEN_STATES = (S.QUEUED, S.CLAIMED, S.SENDING, S.UNKNOWN, S.HELD)

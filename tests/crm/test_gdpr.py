@@ -140,6 +140,11 @@ def rich_person(alpha, bravo, make_person, make_user):
     )  # fmt: skip
     calls = field.PhoneCampaign.objects.create(campaign=alpha, name="Appels", segment=static)
     field.PhoneTarget.objects.create(phone_campaign=calls, person=person)
+    # A message she was sent.
+    from messaging.models import Blast, Delivery
+
+    blast = Blast.objects.create(campaign=alpha, name="Lettre", segment=static)
+    Delivery.objects.create(blast=blast, person=person, address="nina@example.org")
     return person
 
 
