@@ -32,6 +32,45 @@ def load(*, stdout: TextIO) -> None:
         _campaign(campaign, number, stdout)
 
 
+def _donors(campaign: Campaign) -> list[tuple[dict[str, object], int]]:
+    """The campaign's first supporters with an email in the CRM (the demo's story: people of
+    the members file give), else fictitious donors; one more for the cheque."""
+    from crm.models import Person
+
+    people = list(
+        Person.objects.filter(attachments__campaign=campaign, emails__isnull=False)
+        .distinct()
+        .order_by("pk")[: len(DONORS) + 1]
+    )
+    result = []
+    for index in range(len(DONORS) + 1):
+        civility, first_name, last_name, amount = DONORS[index % len(DONORS)]
+        email = f"{first_name.lower()}.{last_name.lower()}{index}@donateurs.example.org"
+        if index < len(people):
+            person = people[index]
+            first_name = (person.first_names or first_name).split(" ")[0]
+            last_name = person.usage_name or person.birth_name or last_name
+            email = person.emails.order_by("pk").values_list("email", flat=True).first() or email
+        result.append(
+            (
+                {
+                    "civility": civility,
+                    "first_name": first_name,
+                    "last_name": last_name,
+                    "email": email,
+                    "street": f"{index + 3} rue de la République",
+                    "postcode": "41000",
+                    "city": "Blois",
+                    "country": "FR",
+                    "natural_person": True,
+                    "french_or_resident": True,
+                },
+                amount if index < len(DONORS) else 25000,
+            )
+        )
+    return result
+
+
 def _campaign(campaign: Campaign, number: int, stdout: TextIO) -> None:
     if not campaign.financial_agent_name:
         campaign.financial_agent_name = f"Mandataire financier de {campaign.name}"
@@ -49,22 +88,11 @@ def _campaign(campaign: Campaign, number: int, stdout: TextIO) -> None:
         receipts.add_range(campaign, first, first + 499, actor=None)
     created = 0
     now = timezone.now()
-    for index, (civility, first_name, last_name, amount) in enumerate(DONORS):
+    identities = _donors(campaign)
+    for index, (identity, amount) in enumerate(identities[: len(DONORS)]):
         token = f"demo-{campaign.pk}-{index}"
         if DonationAttempt.objects.filter(form_token=token).exists():
             continue
-        identity = {
-            "civility": civility,
-            "first_name": first_name,
-            "last_name": last_name,
-            "email": f"{first_name.lower()}.{last_name.lower()}@donateurs.example.org",
-            "street": f"{index + 3} rue de la République",
-            "postcode": "41000",
-            "city": "Blois",
-            "country": "FR",
-            "natural_person": True,
-            "french_or_resident": True,
-        }
         person = ledger.find_donor(identity, campaign=campaign, source="demo")
         attempt = DonationAttempt.objects.create(
             form_token=token,
@@ -92,17 +120,7 @@ def _campaign(campaign: Campaign, number: int, stdout: TextIO) -> None:
     if not Donation.objects.filter(campaign=campaign, reference=reference).exists():
         ledger.record_offline_gift(
             campaign=campaign,
-            identity={
-                "civility": "M.",
-                "first_name": "Bernard",
-                "last_name": "Chèque",
-                "email": "bernard.cheque@donateurs.example.org",
-                "street": "8 avenue Victor Hugo",
-                "postcode": "41000",
-                "city": "Blois",
-                "natural_person": True,
-                "french_or_resident": True,
-            },
+            identity=identities[-1][0],
             amount_cents=25000,
             method="cheque",
             received_on=timezone.localdate(),

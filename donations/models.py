@@ -126,7 +126,7 @@ class DonationAttempt(DonorIdentity):
         "tenancy.Campaign", on_delete=models.CASCADE, related_name="donation_attempts"
     )
     person = models.ForeignKey(
-        "crm.Person", on_delete=models.SET_NULL, null=True, related_name="donation_attempts"
+        "crm.Person", on_delete=models.CASCADE, null=True, related_name="donation_attempts"
     )
     page_id = models.PositiveIntegerField(null=True, blank=True)
     source_url = models.CharField(max_length=500, blank=True)
@@ -207,10 +207,13 @@ class Donation(DonorIdentity):
         on_delete=models.PROTECT,
         related_name="donations",
     )
+    # Kept when the donor is erased (GDPR): the gift is a finance record with its own copy of
+    # what the law requires (crm.gdpr KEEP).
     person = models.ForeignKey(
         "crm.Person",
         verbose_name=_("donor"),
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="donations",
     )
     attempt = models.ForeignKey(

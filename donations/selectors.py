@@ -50,7 +50,7 @@ def export_rows(donations: QuerySet[Donation]) -> Iterator[list[str]]:
     for gift in donations.order_by("received_at", "pk").iterator(chunk_size=500):
         yield [
             str(gift.uuid),
-            str(gift.person.uuid),
+            str(gift.person.uuid) if gift.person is not None else "",
             gift.civility,
             gift.last_name,
             gift.first_name,

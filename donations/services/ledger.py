@@ -290,7 +290,7 @@ def _refund_over_cap(
     or another month came first): the part above the cap is refunded, and a monthly gift that
     cannot fit its next month is stopped. Runs after commit (it calls Stripe)."""
     policy = rules.rules_for(campaign)
-    if policy.cap_cents is None:
+    if policy.cap_cents is None or donation.person_id is None:
         return
     given = rules.given_cents(donation.person_id, campaign, at=donation.received_at, pending=False)
     over = min(donation.amount_cents, max(0, given - policy.cap_cents))

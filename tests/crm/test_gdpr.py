@@ -145,6 +145,21 @@ def rich_person(alpha, bravo, make_person, make_user):
 
     blast = Blast.objects.create(campaign=alpha, name="Lettre", segment=static)
     Delivery.objects.create(blast=blast, person=person, address="nina@example.org")
+    # A gift (a finance record kept on erasure), the attempt behind it, a monthly gift.
+    from donations.models import Donation, DonationAttempt, RecurringGift
+
+    donor = {"first_name": "Nina", "last_name": "Garnier", "email": "nina@example.org"}
+    attempt = DonationAttempt.objects.create(
+        form_token="gdpr-" + "x" * 27, campaign=alpha, person=person, amount_cents=2000, **donor
+    )
+    monthly = RecurringGift.objects.create(
+        campaign=alpha, person=person, attempt=attempt, amount_cents=2000,
+        stripe_subscription_id="sub_gdpr",
+    )  # fmt: skip
+    Donation.objects.create(
+        campaign=alpha, person=person, attempt=attempt, recurring_gift=monthly, method="card",
+        amount_cents=2000, received_at=timezone.now(), **donor,
+    )  # fmt: skip
     return person
 
 

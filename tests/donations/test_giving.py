@@ -170,3 +170,36 @@ def test_refusals_are_explained_and_reserve_nothing(setup):
     assert body["code"] == "cap" and body["remaining_cents"] == 460_000
     assert "4 600" in body["message"]
     assert not DonationAttempt.objects.exists()
+
+
+def test_monthly_gift_by_sepa_direct_debit(setup):
+    from donations.services.stripe_api import client_for
+
+    campaign, page, base_url, _site = setup
+    token = "s" * 32
+    result = start(
+        base_url, page, token, frequency="monthly", method="sepa_debit", amount="15"
+    ).json()
+    assert result["ok"], result
+    mandate = client_for(campaign).v1.payment_methods.create(
+        params={
+            "type": "sepa_debit",
+            "sepa_debit": {"iban": "FR1420041010050500013M02606"},
+            "billing_details": {"name": "Jeanne Martin", "email": "jeanne.martin@example.org"},
+        }  # type: ignore[typeddict-item]
+    )
+    response = requests.post(
+        f"{base_url}/donations/tentative/{result['attempt']}/mensuel/",
+        data={"form_token": token, "payment_method": mandate.id},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    donation = wait_for(lambda: Donation.objects.filter(campaign=campaign).first(), "the debit")
+    assert donation.method == "sepa_debit" and donation.amount_cents == 1500
+    assert RecurringGift.objects.get().status == RecurringGift.Status.ACTIVE
+
+
+def test_sepa_is_for_monthly_gifts(setup):
+    _campaign, page, base_url, _site = setup
+    refused = start(base_url, page, "u" * 32, method="sepa_debit")
+    assert refused.status_code == 409 and refused.json()["code"] == "method"

@@ -260,3 +260,46 @@ def test_a_payment_that_no_longer_fits_the_cap_is_refunded_above_it(campaign):
     from cocarde.audit.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="donations.over_cap").exists()
+
+
+def test_disputes_and_failed_monthly_payments(campaign):
+    from donations.models import RecurringGift
+
+    payment = paid_intent(campaign, "pa" * 16)
+    deliver(campaign, event_body("payment_intent.succeeded", payment))
+    dispute = {
+        "id": "dp_1",
+        "object": "dispute",
+        "payment_intent": payment["id"],
+        "status": "needs_response",
+    }
+    deliver(campaign, event_body("charge.dispute.created", dispute))
+    donation = Donation.objects.get()
+    assert donation.status == Donation.Status.DISPUTED
+    deliver(campaign, event_body("charge.dispute.closed", {**dispute, "status": "lost"}))
+    donation.refresh_from_db()
+    assert donation.status == Donation.Status.REFUNDED and donation.net_cents == 0
+    assert donation.receipts.get().status == Receipt.Status.CANCELLED
+
+    attempt = DonationAttempt.objects.get()
+    gift = RecurringGift.objects.create(
+        campaign=campaign,
+        person=attempt.person,
+        attempt=attempt,
+        amount_cents=2000,
+        stripe_subscription_id="sub_failing",
+        status=RecurringGift.Status.ACTIVE,
+    )
+    failed = {"id": "in_failed", "object": "invoice", "subscription": "sub_failing"}
+    before = len(mail.outbox)
+    deliver(campaign, event_body("invoice.payment_failed", failed))
+    deliver(campaign, event_body("invoice.payment_failed", failed))  # Stripe's next retry fails too
+    gift.refresh_from_db()
+    assert gift.status == RecurringGift.Status.PAST_DUE
+    assert len(mail.outbox) == before + 1 and "/donations/mensuel/" in mail.outbox[-1].body
+    deliver(
+        campaign,
+        event_body("customer.subscription.deleted", {"id": "sub_failing", "status": "canceled"}),
+    )
+    gift.refresh_from_db()
+    assert gift.status == RecurringGift.Status.CANCELED

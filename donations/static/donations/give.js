@@ -12,6 +12,9 @@
     var token = form.querySelector("[data-token]");
     var stripe = null;
     var card = null;
+    var iban = null;
+    var ibanBox = root.querySelector("[data-iban]");
+    var methods = root.querySelector("[data-methods]");
     var percent = 66;
     token.value = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/-/g, "");
     var params = new URLSearchParams(window.location.search);
@@ -41,6 +44,8 @@
         card = stripe.elements().create("card");
         card.mount(cardBox);
         cardBox.hidden = false;
+        iban = stripe.elements().create("iban", { supportedCountries: ["SEPA"] });
+        iban.mount(ibanBox);
       };
       script.onerror = function () { root.setAttribute("data-stripe", "unavailable"); };
       document.head.appendChild(script);
@@ -64,7 +69,18 @@
       if (!state.open) { show(closed, state.message); form.hidden = true; return; }
       loadStripe(state.publishable_key);
     });
-    form.addEventListener("change", updateTaxNote);
+    function method() {
+      var checked = form.querySelector("input[name=method]:checked");
+      return checked ? checked.value : "card";
+    }
+    form.addEventListener("change", function () {
+      updateTaxNote();
+      var monthly = (form.querySelector("input[name=frequency]:checked") || {}).value === "monthly";
+      methods.hidden = !monthly;
+      if (!monthly) { form.querySelector("input[name=method][value=card]").checked = true; }
+      var sepa = monthly && method() === "sepa_debit";
+      if (card) { cardBox.hidden = sepa; ibanBox.hidden = !sepa; }
+    });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       if (!form.querySelector("input[name=altcha]").value) { return; }  // pow.js resubmits
@@ -91,7 +107,11 @@
             poll(result.attempt); return;
           }
           if (result.next === "subscribe") {
-            return stripe.createPaymentMethod({ type: "card", card: card }).then(function (created) {
+            var details = form.querySelector("#id_first_name").value + " " + form.querySelector("#id_last_name").value;
+            var request = method() === "sepa_debit"
+              ? { type: "sepa_debit", sepa_debit: iban, billing_details: { name: details, email: form.querySelector("#id_email").value } }
+              : { type: "card", card: card };
+            return stripe.createPaymentMethod(request).then(function (created) {
               if (created.error) { show(errorBox, created.error.message); button.disabled = false; return; }
               var body = new FormData();
               body.set("form_token", token.value);
