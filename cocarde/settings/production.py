@@ -34,6 +34,17 @@ STORAGES = {
 }
 
 
+def _is_fernet_key(value: str) -> bool:
+    """Without its own key the Stripe keys' encryption would hang on SECRET_KEY, which rotates."""
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(value.encode())
+    except ValueError:
+        return False
+    return True
+
+
 def _problems() -> list[str]:
     """Every missing or unsafe setting, so an operator fixes them all in one go."""
     problems = []
@@ -50,6 +61,12 @@ def _problems() -> list[str]:
     if len(env_str("CRM_SUPPRESSION_KEY")) < 32:
         problems.append(
             "CRM_SUPPRESSION_KEY: set a random value of at least 32 characters, and never change it"
+        )
+    if not _is_fernet_key(env_str("DONATIONS_ENCRYPTION_KEY")):
+        problems.append(
+            "DONATIONS_ENCRYPTION_KEY: a Fernet key for the campaigns' Stripe keys, never changed"
+            " (python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
         )
     if not env_str("DEFAULT_FROM_EMAIL"):
         problems.append("DEFAULT_FROM_EMAIL: the sender of account and system mail")

@@ -3,6 +3,7 @@ security headers. Each case runs in a fresh process, as a real deployment would.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -21,6 +22,7 @@ PRODUCTION_ENV = {
     "DEFAULT_FROM_EMAIL": "Cocarde <no-reply@cocarde.example>",
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     "CRM_SUPPRESSION_KEY": secrets.token_urlsafe(48),
+    "DONATIONS_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
 }
 
 
@@ -44,7 +46,7 @@ def test_refuses_to_start_naming_every_missing_setting():
     result = run(["manage.py", "check"], {"DJANGO_ENV": "production"})
     assert result.returncode != 0
     for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "DEFAULT_FROM_EMAIL",
-                 "EMAIL_BACKEND", "CRM_SUPPRESSION_KEY"):  # fmt: skip
+                 "EMAIL_BACKEND", "CRM_SUPPRESSION_KEY", "DONATIONS_ENCRYPTION_KEY"):  # fmt: skip
         assert name in result.stderr, name
     assert "Traceback" not in result.stderr.split("ImproperlyConfigured")[-1]
 
