@@ -14,6 +14,9 @@ from django.utils import timezone
 from canvassing.models import Assignment, Door, DoorCampaign, Turf, Visit
 from cocarde.tenancy.permissions import Capability, campaign_ids_for, scope
 
+# How many earlier visits the door card lists, newest first.
+DOOR_HISTORY_LIMIT = 5
+
 # After an assignment expires, results recorded before the expiry may still arrive (a phone
 # offline for the weekend): they are accepted for this long.
 LATE_SYNC_GRACE = dt.timedelta(hours=48)
@@ -96,10 +99,33 @@ def turf_payload(turf: Turf) -> dict[str, Any]:
         .order_by("route_position")
     )
     last_visits: dict[int, Visit] = {}
-    for visit in Visit.objects.filter(door__in=doors, status=Visit.Status.APPLIED).order_by(
-        "visited_at"
-    ):
-        last_visits[visit.door_id] = visit
+    history: dict[int, list[dict[str, Any]]] = {}
+    # Visits of this door campaign only (applied, or kept in history behind a later one; never
+    # rolled back), newest first. Only the date, the outcome and the canvasser's first name
+    # leave the server: no answers, support levels or notes.
+    visits = (
+        Visit.objects.filter(
+            door__in=doors,
+            door_campaign=door_campaign,
+            status__in=[Visit.Status.APPLIED, Visit.Status.SUPERSEDED],
+        )
+        .select_related("canvasser")
+        .only("door_id", "outcome", "visited_at", "status", "canvasser__first_name")
+        .order_by("-visited_at", "-id")
+    )
+    for visit in visits:
+        if visit.status == Visit.Status.APPLIED:
+            last_visits.setdefault(visit.door_id, visit)
+        entries = history.setdefault(visit.door_id, [])
+        if len(entries) < DOOR_HISTORY_LIMIT:
+            entries.append(
+                {
+                    "at": visit.visited_at.isoformat(),
+                    "outcome": visit.outcome,
+                    "label": str(visit.get_outcome_display()),
+                    "by": visit.canvasser.first_name if visit.canvasser else "",
+                }
+            )
     stops: list[dict[str, Any]] = []
     for door in doors:
         b = door.building
@@ -128,6 +154,7 @@ def turf_payload(turf: Turf) -> dict[str, Any]:
                 "last_visit": (
                     {"outcome": last.outcome, "at": last.visited_at.isoformat()} if last else None
                 ),
+                "visits": history.get(door.pk, []),
             }
         )
     return {

@@ -62,7 +62,7 @@ def _strings() -> dict[str, str]:
         "entrance": _("Entrance / stair"),
         "floor": _("Floor"),
         "door": _("Door"),
-        "previous": _("Previous visit"),
+        "previous": _("Previous visits"),
         "doNotVisit": _("Do not visit"),
         "yes": _("Yes"),
         "no": _("No"),

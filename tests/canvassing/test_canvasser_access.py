@@ -4,13 +4,15 @@ only what the door card needs. Everything else answers 404."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from canvassing import services
-from canvassing.models import Assignment
+from canvassing.models import Assignment, DoorCampaign, Visit
+from canvassing.selectors import DOOR_HISTORY_LIMIT
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +78,54 @@ def test_the_turf_data_carries_only_what_the_door_card_needs(make_field, make_ca
     # Stops come in walking order.
     positions = [turf.doors.get(pk=d["id"]).route_position for d in doors]
     assert positions == sorted(positions)
+
+
+def test_each_door_carries_its_last_visits_of_this_campaign_without_opinions(
+    make_field, make_canvasser, login
+):
+    field = make_field()
+    turf = field.turfs[0]
+    canvasser = make_canvasser(field.campaign, turf)
+    door, quiet = turf.doors.order_by("route_position")[:2]
+    now = timezone.now()
+
+    def knock(hours_ago, outcome="not_home", status=Visit.Status.APPLIED, door_campaign=None):
+        return Visit.objects.create(
+            client_uuid=uuid.uuid4(),
+            door_campaign=door_campaign or field.door_campaign,
+            turf=turf,
+            door=door,
+            canvasser=canvasser,
+            outcome=outcome,
+            support_level=4,
+            answers={"priority": "SECRET-ANSWER"},
+            note="SECRET-NOTE",
+            visited_at=now - dt.timedelta(hours=hours_ago),
+            status=status,
+        )
+
+    for hours in range(2, 9):  # seven visits of this campaign, the oldest two left out
+        knock(hours, status=Visit.Status.SUPERSEDED if hours == 3 else Visit.Status.APPLIED)
+    knock(1, outcome="opened", status=Visit.Status.ROLLED_BACK)
+    other = DoorCampaign.objects.create(campaign=field.campaign, name="Autre tournée")
+    knock(0.5, outcome="refused", door_campaign=other)
+
+    data = login(canvasser).get(reverse("terrain_turf_data", args=[turf.pk])).json()
+    doors = {d["id"]: d for stop in data["stops"] for d in stop["doors"]}
+    visits = doors[door.pk]["visits"]
+    assert len(visits) == DOOR_HISTORY_LIMIT == 5
+    assert all(set(v) == {"at", "outcome", "label", "by"} for v in visits)
+    expected = Visit.objects.filter(
+        door=door,
+        door_campaign=field.door_campaign,
+        status__in=[Visit.Status.APPLIED, Visit.Status.SUPERSEDED],
+    ).order_by("-visited_at")[:5]
+    assert [v["at"] for v in visits] == [e.visited_at.isoformat() for e in expected]
+    assert all(v["outcome"] == "not_home" and v["label"] for v in visits)
+    assert {v["by"] for v in visits} == {"Camille"}
+    assert doors[quiet.pk]["visits"] == []
+    text = str(data)
+    assert "SECRET" not in text and "Terrain" not in text and "support_level" not in text
 
 
 def test_anonymous_people_are_sent_to_sign_in(client, make_field):

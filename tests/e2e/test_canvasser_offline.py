@@ -3,9 +3,12 @@ new contact, gets the signal back; the CRM then holds each record exactly once."
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import uuid
 
 import pytest
+from django.utils import timezone
 
 from canvassing.models import Visit
 from crm.models import Action, ActionType, Consent, Person
@@ -21,6 +24,19 @@ def test_offline_round_trip_records_each_result_once(
     field = make_field(doors_per_turf=14)
     turf = field.turfs[0]
     canvasser = make_canvasser(field.campaign, turf)
+    # A door knocked twice before: its card lists both knocks, newest first.
+    knocked = turf.doors.order_by("route_position")[3]
+    for hours, outcome in ((48, "not_home"), (24, "opened")):
+        Visit.objects.create(
+            client_uuid=uuid.uuid4(),
+            door_campaign=field.door_campaign,
+            turf=turf,
+            door=knocked,
+            canvasser=canvasser,
+            outcome=outcome,
+            note="Ne pas montrer",
+            visited_at=timezone.now() - dt.timedelta(hours=hours),
+        )
     errors: list[str] = []
     page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
 
@@ -33,6 +49,13 @@ def test_offline_round_trip_records_each_result_once(
     page.click(f"[data-turf='{turf.pk}']")
     page.wait_for_selector("[data-door]")
     assert page.locator("[data-sync-status]").inner_text() == "Tout est envoyé"
+    page.click(f"[data-door='{knocked.pk}']")
+    history = page.locator("[data-card] [data-history]")
+    assert "Visites précédentes" in history.inner_text()
+    items = history.locator("[data-visit]").all_inner_texts()
+    assert len(items) == 2
+    assert "Ouvert" in items[0] and "Camille" in items[0] and "Absent" in items[1]
+    assert "Terrain" not in history.inner_text() and "Ne pas montrer" not in history.inner_text()
 
     page.context.set_offline(True)
     doors = list(turf.doors.order_by("route_position")[:3])
@@ -61,7 +84,7 @@ def test_offline_round_trip_records_each_result_once(
     status = page.locator("[data-sync-status]")
     assert status.get_attribute("data-pending") == "4"
     assert "Hors ligne" in status.inner_text()
-    assert not Visit.objects.exists()  # nothing reached the server
+    assert Visit.objects.count() == 2  # nothing new reached the server
 
     page.context.set_offline(False)
     page.wait_for_selector("[data-sync-status][data-pending='0']")
@@ -69,7 +92,7 @@ def test_offline_round_trip_records_each_result_once(
     page.click("[data-sync-now]")
     page.wait_for_selector("[data-sync-status][data-pending='0']")
 
-    assert Visit.objects.filter(door_campaign=field.door_campaign).count() == 4
+    assert Visit.objects.filter(door_campaign=field.door_campaign).count() == 4 + 2
     first_person = doors[0].people.first()
     first_person.refresh_from_db()
     assert first_person.support_level == 2

@@ -296,9 +296,19 @@
     cardNode.textContent = "";
     cardNode.hidden = false;
     cardNode.appendChild(el("h2", {}, stop.label + (doorLabel(d) ? " · " + doorLabel(d) : "")));
-    if (d.last_visit) {
-      cardNode.appendChild(el("p", { "class": "terrain-hint" },
-        S.previous + " : " + outcomeLabel(d.last_visit.outcome) + " (" + d.last_visit.at.slice(0, 10) + ")"));
+    // Previous visits, newest first (a turf stored before the history was sent has only the last).
+    var visits = d.visits || (d.last_visit ? [d.last_visit] : []);
+    if (visits.length) {
+      var history = el("section", { "class": "terrain-history", "data-history": "" });
+      history.appendChild(el("h3", {}, S.previous));
+      var list = el("ul", {});
+      visits.forEach(function (v) {
+        var parts = [v.at.slice(0, 10), outcomeLabel(v.outcome)];
+        if (v.by) { parts.push(v.by); }
+        list.appendChild(el("li", { "data-visit": "" }, parts.join(" · ")));
+      });
+      history.appendChild(list);
+      cardNode.appendChild(history);
     }
     var who = el("select", { name: "person", "data-person": "" });
     who.appendChild(el("option", { value: "" }, S.nobody));
