@@ -125,7 +125,7 @@ def receive(campaign_id: int, body: bytes, signature: str) -> str:
     have it applied after commit. Raises InvalidDelivery (answer 400): nothing is stored then."""
     token, payload = _verified(campaign_id, body, signature)
     event_id = str(payload["id"])[:100]
-    params = {
+    params: dict[str, Any] = {
         "campaign": campaign_id,
         "event": event_id,
         "type": str(payload["type"])[:100],
