@@ -13,16 +13,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from typing import Any
 
 import stripe
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cocarde.celery import app as celery_app
 from cocarde.tenancy.models import Campaign
 from donations.models import DonationSettings, WebhookEvent
 from donations.services import ledger, secrets
 from donations.services.stripe_api import as_id, client_for
+from donations.tasks import (
+    transactional_drain_stripe_events,
+    transactional_process_stripe_event,
+)
 
 logger = logging.getLogger(__name__)
 TOLERANCE_SECONDS = 300
@@ -32,14 +39,38 @@ class InvalidDelivery(Exception):
     """Bad or missing signature, stale timestamp, unparsable body."""
 
 
-def secret_for(campaign_id: int) -> str:
-    """The campaign's webhook signing secret, in one query ('' when it has none)."""
+# Per-process cache of each campaign's webhook secret: campaign id -> (encrypted token, secret).
+# A hit is never trusted on its own: the inbox INSERT only stores the event if the campaign's
+# stored token is still the one whose secret verified the signature (same statement), and a
+# failed verification or a changed token re-reads the row. A rotated or removed secret is thus
+# seen by the very next delivery. Only campaigns that have a secret are cached (bounded).
+_SECRETS: dict[int, tuple[str, str]] = {}
+_SECRETS_MAX = 1024
+
+
+def _account_secret(campaign_id: int, *, fresh: bool = False) -> tuple[str, str]:
+    """(encrypted token, decrypted secret) of the campaign's webhook secret; ('', '') if none."""
+    if not fresh and (hit := _SECRETS.get(campaign_id)) is not None:
+        return hit
     token = (
         DonationSettings.objects.filter(campaign_id=campaign_id)
         .values_list("stripe_webhook_secret_encrypted", flat=True)
         .first()
-    )
-    return secrets.decrypt_cached(token or "")
+    ) or ""
+    found = (token, secrets.decrypt_cached(token))
+    if token:
+        if len(_SECRETS) >= _SECRETS_MAX:
+            _SECRETS.clear()
+        _SECRETS[campaign_id] = found
+    else:
+        _SECRETS.pop(campaign_id, None)
+    return found
+
+
+def secret_for(campaign_id: int) -> str:
+    """The campaign's webhook signing secret ('' when it has none), from the per-process cache
+    (one query the first time). Callers that store must re-check the token (see receive())."""
+    return _account_secret(campaign_id)[1]
 
 
 def verify(secret: str, body: bytes, signature: str) -> dict[str, Any]:
@@ -57,69 +88,106 @@ def verify(secret: str, body: bytes, signature: str) -> dict[str, Any]:
     return payload
 
 
-INSERT_EVENT = (
-    "INSERT INTO donations_webhookevent "
-    "(campaign_id, event_id, type, stripe_created, payload, received_at, result) "
-    "VALUES (%s, %s, %s, %s, %s, %s, '') "
-    "ON CONFLICT (campaign_id, event_id) DO NOTHING RETURNING id"
+# One round trip: the event is stored only if the campaign's secret is still the one that
+# verified the signature (`account`); for a duplicate, the stored row's id and processed mark.
+STORE_EVENT = (
+    "WITH account AS ("
+    " SELECT 1 FROM donations_donationsettings"
+    " WHERE campaign_id = %(campaign)s AND stripe_webhook_secret_encrypted = %(token)s"
+    "), inserted AS ("
+    " INSERT INTO donations_webhookevent"
+    " (campaign_id, event_id, type, stripe_created, payload, received_at, result)"
+    " SELECT %(campaign)s, %(event)s, %(type)s, %(created)s::bigint, %(payload)s::jsonb,"
+    " %(now)s::timestamptz, '' FROM account"
+    " ON CONFLICT (campaign_id, event_id) DO NOTHING RETURNING id"
+    ") "
+    "SELECT EXISTS (SELECT 1 FROM account), (SELECT id FROM inserted), e.id, e.processed_at "
+    "FROM (SELECT 1) AS one LEFT JOIN donations_webhookevent AS e"
+    " ON e.campaign_id = %(campaign)s AND e.event_id = %(event)s"
 )
+
+
+def _verified(campaign_id: int, body: bytes, signature: str) -> tuple[str, dict[str, Any]]:
+    """(token of the secret that verified the body, payload); a failure with a cached secret
+    is retried once with the secret read again."""
+    token, secret = _account_secret(campaign_id)
+    try:
+        return token, verify(secret, body, signature)
+    except InvalidDelivery:
+        fresh_token, fresh_secret = _account_secret(campaign_id, fresh=True)
+        if fresh_token == token:
+            raise
+        return fresh_token, verify(fresh_secret, body, signature)
 
 
 def receive(campaign_id: int, body: bytes, signature: str) -> str:
     """Verify and store the event once (the inbox: one INSERT ... ON CONFLICT DO NOTHING), then
     have it applied after commit. Raises InvalidDelivery (answer 400): nothing is stored then."""
-    payload = verify(secret_for(campaign_id), body, signature)
+    token, payload = _verified(campaign_id, body, signature)
     event_id = str(payload["id"])[:100]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            INSERT_EVENT,
-            [
-                campaign_id,
-                event_id,
-                str(payload["type"])[:100],
-                int(payload.get("created") or 0),
-                json.dumps(payload),
-                timezone.now(),
-            ],
-        )
-        inserted = cursor.fetchone()
-    if inserted is not None:
-        row_id, outcome = int(inserted[0]), "queued"
+    params: dict[str, Any] = {
+        "campaign": campaign_id,
+        "event": event_id,
+        "type": str(payload["type"])[:100],
+        "created": int(payload.get("created") or 0),
+        "payload": body.decode("utf-8"),  # verified and parsed above: stored as received
+        "now": timezone.now(),
+    }
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(STORE_EVENT, {**params, "token": token})
+            account_ok, inserted, existing_id, processed_at = cursor.fetchone()
+        if account_ok:
+            break
+        # The secret changed since it was cached: verify against the stored one, or refuse.
+        fresh_token, fresh_secret = _account_secret(campaign_id, fresh=True)
+        if fresh_token == token:
+            raise InvalidDelivery("the campaign's secret changed during the delivery")
+        verify(fresh_secret, body, signature)
+        token = fresh_token
     else:
-        row = (
-            WebhookEvent.objects.filter(campaign_id=campaign_id, event_id=event_id)
-            .values_list("pk", "processed_at")
-            .get()
-        )
-        if row[1] is not None:
+        raise InvalidDelivery("the campaign's secret changed during the delivery")
+    if inserted is not None:
+        row_id, outcome = int(inserted), "queued"
+    else:
+        if existing_id is None:  # inserted by a concurrent delivery after this statement began
+            existing_id, processed_at = (
+                WebhookEvent.objects.filter(campaign_id=campaign_id, event_id=event_id)
+                .values_list("pk", "processed_at")
+                .get()
+            )
+        if processed_at is not None:
             return "duplicate"
         # A redelivery of an event not applied yet (a crash, a lost task) queues it again;
         # process_event() applies it once whatever the number of queued copies.
-        row_id, outcome = row[0], "queued again"
+        row_id, outcome = int(existing_id), "queued again"
     transaction.on_commit(lambda: _enqueue(row_id))
     return outcome
 
 
 DRAIN_FLAG = "donations:drain-scheduled"
 DRAIN_DEBOUNCE_SECONDS = 1
+# After this process itself scheduled a drain (countdown DRAIN_DEBOUNCE_SECONDS), events it
+# stores during this much less time are sure to be committed before that drain starts: no need
+# to ask Redis again (the margin covers clock differences with the worker).
+_OWN_DRAIN_WINDOW_SECONDS = 0.8
+_own_drain_until = 0.0
 
 
 def _enqueue(event_row_id: int) -> None:
     """Have the event applied. With eager tasks (embedded mode, tests) it is applied now; with
     workers, one drain task is queued per second at most, whatever the rate of events: a task
     per event would cost the endpoint more than the event itself."""
-    from django.core.cache import cache
-
-    from cocarde.celery import app
-    from donations.tasks import (
-        transactional_drain_stripe_events,
-        transactional_process_stripe_event,
-    )
-
-    if app.conf.task_always_eager:
+    global _own_drain_until
+    if celery_app.conf.task_always_eager:
         transactional_process_stripe_event.delay(event_row_id)
-    elif cache.add(DRAIN_FLAG, 1, DRAIN_DEBOUNCE_SECONDS):
+        return
+    now = time.monotonic()
+    if now < _own_drain_until:  # committed before the drain this process queued can start
+        return
+    if cache.add(DRAIN_FLAG, 1, DRAIN_DEBOUNCE_SECONDS):
         transactional_drain_stripe_events.apply_async(countdown=DRAIN_DEBOUNCE_SECONDS)
+        _own_drain_until = now + _OWN_DRAIN_WINDOW_SECONDS
 
 
 def process_event(event_row_id: int, *, skip_locked: bool = False) -> str:

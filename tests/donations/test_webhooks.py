@@ -121,6 +121,30 @@ def test_bad_signatures_are_refused_and_nothing_is_stored(campaign, funded_campa
     assert not WebhookEvent.objects.exists() and not Donation.objects.exists()
 
 
+def test_a_changed_secret_is_seen_by_the_next_delivery_despite_the_cached_one(campaign):
+    """The endpoint caches each campaign's secret per process; a rotation or removal must still
+    refuse the old secret at once (the inbox INSERT re-checks the stored secret)."""
+    from donations.services import accounts
+
+    old = webhook_secret(campaign)
+
+    def customer_event(n: int) -> bytes:
+        return event_body("customer.created", {"id": f"cus_rot{n}"}, event_id=f"evt_rot_{n}")
+
+    assert deliver(campaign, customer_event(1)).status_code == 200  # the old secret is cached
+    accounts.configure(campaign, actor=None, webhook_secret="whsec_rotated")
+    assert deliver(campaign, customer_event(2), secret=old).status_code == 400
+    assert not WebhookEvent.objects.filter(event_id="evt_rot_2").exists()
+    assert deliver(campaign, customer_event(2), secret="whsec_rotated").status_code == 200
+    assert deliver(campaign, customer_event(2), secret="whsec_rotated").content == b"duplicate"
+    accounts.configure(campaign, actor=None, webhook_secret="")
+    assert deliver(campaign, customer_event(3), secret="whsec_rotated").status_code == 400
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True).order_by("pk")) == [
+        "evt_rot_1",
+        "evt_rot_2",
+    ]
+
+
 def test_an_event_for_another_campaign_changes_nothing_there(campaign, funded_campaign):
     other = funded_campaign("Bob Durand")
     payment = paid_intent(campaign, "p4" * 16)
