@@ -197,17 +197,26 @@ BLOCKS = [
 
 
 class WriteCounter:
+    """Counts writing statements on this thread's connection and on any connection opened
+    meanwhile (the runner's helper thread records outcomes on its own connection)."""
+
     def __init__(self) -> None:
         self.writes = 0
+        self.lock = threading.Lock()
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         if sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
-            self.writes += 1
+            with self.lock:
+                self.writes += 1
         return execute(sql, params, many, context)
+
+    def on_new_connection(self, sender: Any, connection: Any, **kwargs: Any) -> None:
+        connection.execute_wrappers.append(self)
 
 
 def run_ours(campaign: Any, segment: Any) -> tuple[float, int, int]:
     from django.db import connection
+    from django.db.backends.signals import connection_created
 
     from messaging.models import Blast, SenderIdentity
     from messaging.services import blasts, pipeline
@@ -220,10 +229,14 @@ def run_ours(campaign: Any, segment: Any) -> tuple[float, int, int]:
         subject="Bonjour {{ first_name | ami }}", blocks=BLOCKS, track_clicks=True,
     )  # fmt: skip
     counter = WriteCounter()
+    connection_created.connect(counter.on_new_connection)
     started = time.perf_counter()
-    with connection.execute_wrapper(counter):
-        blasts.start_blast(blast.pk, runners=0)
-        stopped = pipeline.run_blast(blast.pk)
+    try:
+        with connection.execute_wrapper(counter):
+            blasts.start_blast(blast.pk, runners=0)
+            stopped = pipeline.run_blast(blast.pk)
+    finally:
+        connection_created.disconnect(counter.on_new_connection)
     elapsed = time.perf_counter() - started
     blast.refresh_from_db()
     assert blast.status == Blast.Status.SENT, stopped

@@ -18,12 +18,15 @@ A 429 or 5xx puts the chunk back in the queue and pauses every worker for the pr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import socket
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -346,7 +349,55 @@ def _drop_refused(ctx: BlastContext, token: str, rows: list[Row]) -> list[Row]:
     return [r for r in rows if r[0] in still]
 
 
-def send_email_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
+class InFlight:
+    """At most one provider call in flight, on a helper thread with its own database
+    connection, while the runner claims, checks and prepares the next chunk. The next chunk
+    is handed over only once the previous call's outcome is recorded, so a 429/5xx still
+    pauses it. Inline (no helper) inside a transaction, whose rows another connection could
+    not see, and on SQLite."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="messaging-send") if enabled else None
+        self.future: Future[None] | None = None
+
+    @classmethod
+    def for_runner(cls) -> InFlight:
+        return cls(connection.vendor == "postgresql" and not connection.in_atomic_block)
+
+    def start(self, call: Callable[[], None]) -> None:
+        self.wait()
+        if self.pool is None:
+            call()
+        else:
+            self.future = self.pool.submit(call)
+
+    def wait(self) -> None:
+        """The call in flight finished and recorded (its error raised here)."""
+        if self.future is not None:
+            future, self.future = self.future, None
+            future.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self.pool is not None:
+                # The helper's own connection (connection resolves per thread when called).
+                self.pool.submit(lambda: connection.close()).result()
+                self.pool.shutdown()
+
+
+def _send_and_record(
+    ctx: BlastContext, token: str, key: str, group: list[Row], batch: transports.EmailBatch
+) -> None:
+    outcome = transports.send_email_batch(batch)
+    _apply_outcome(ctx, token, key, group, outcome)
+
+
+def send_email_chunk(
+    ctx: BlastContext, token: str, rows: list[Row], flight: InFlight | None = None
+) -> None:
+    flight = flight or InFlight(enabled=False)
     rows = _drop_refused(ctx, token, rows)
     if not rows:
         return
@@ -387,6 +438,7 @@ def send_email_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
             track_clicks=ctx.blast.track_clicks,
             track_opens=ctx.rules.open_tracking,
         )
+        flight.wait()  # the previous call's outcome first: a 429/5xx there pauses this one
         if provider_pause_left(ctx.blast.channel) > 0:
             # Another worker was just told to wait (429/5xx): give the rows back untouched.
             _mark(ctx.blast.pk, token, frm=S.CLAIMED, status=S.QUEUED, claimed_until=None)
@@ -395,8 +447,7 @@ def send_email_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
         if _mark(ctx.blast.pk, token, frm=S.CLAIMED, variant=key, status=S.SENDING) != len(group):
             log.warning("blast %s: lease lost before sending, chunk left", ctx.blast.pk)
             continue
-        outcome = transports.send_email_batch(batch)
-        _apply_outcome(ctx, token, key, group, outcome)
+        flight.start(functools.partial(_send_and_record, ctx, token, key, group, batch))
 
 
 def send_sms_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
@@ -468,6 +519,14 @@ def run_blast(blast_id: int, *, max_chunks: int | None = None) -> str:
 
     Any number of runners may work on one blast at once (they never claim the same rows).
     Returns why it stopped."""
+    flight = InFlight.for_runner()
+    try:
+        return _run(blast_id, max_chunks, flight)
+    finally:
+        flight.close()  # nothing left in flight when the runner stops
+
+
+def _run(blast_id: int, max_chunks: int | None, flight: InFlight) -> str:
     worker = worker_id()
     chunks = 0
     ctx: BlastContext | None = None
@@ -496,10 +555,11 @@ def run_blast(blast_id: int, *, max_chunks: int | None = None) -> str:
         size = settings.MESSAGING_BATCH_SIZE if blast.is_email else sms_chunk(ctx)
         token, rows = claim(blast_id, worker, size)
         if not rows:
+            flight.wait()  # the last chunk recorded before the blast may finish
             finish_if_done(blast_id)
             return "done"
         if blast.is_email:
-            send_email_chunk(ctx, token, rows)
+            send_email_chunk(ctx, token, rows, flight)
         else:
             send_sms_chunk(ctx, token, rows)
         chunks += 1

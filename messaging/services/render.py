@@ -8,6 +8,7 @@ values, substituted locally (outbox, SMTP) or by the provider (SendGrid's batch 
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Sequence
@@ -75,9 +76,16 @@ class Compiled:
         )
 
     def substitutions(self, values: Sequence[str]) -> dict[str, str]:
-        subs = {f"%%t{i}%%": v for i, v in enumerate(values)}
-        subs.update({f"%%h{i}%%": html.escape(v) for i, v in enumerate(values)})
+        text_keys, html_keys = _marker_keys(len(values))
+        subs = dict(zip(text_keys, values, strict=True))
+        subs.update(zip(html_keys, map(html.escape, values), strict=True))
         return subs
+
+
+@functools.cache
+def _marker_keys(count: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The markers of `with_markers`, made once (a blast asks for them per recipient)."""
+    return tuple(f"%%t{i}%%" for i in range(count)), tuple(f"%%h{i}%%" for i in range(count))
 
 
 def check_merge_fields(text: str, custom_keys: Iterable[str] = ()) -> None:

@@ -31,10 +31,12 @@ class TokenMaker:
 
     def __init__(self) -> None:
         self.key = _key()
+        self._keyed = hmac.new(self.key, digestmod=hashlib.sha256)  # key schedule done once
 
     def make(self, delivery_id: int) -> str:
-        digest = hmac.new(self.key, str(delivery_id).encode(), hashlib.sha256).hexdigest()
-        return f"{_base36(delivery_id)}-{digest[:16]}"
+        mac = self._keyed.copy()
+        mac.update(str(delivery_id).encode())
+        return f"{_base36(delivery_id)}-{mac.hexdigest()[:16]}"
 
 
 def delivery_token(delivery_id: int) -> str:
