@@ -21,7 +21,7 @@ CSV = (
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_bulk_clone_runs_in_a_worker_and_reports_each_row(
     template_site, national_admin, celery_worker
 ):
