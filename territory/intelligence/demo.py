@@ -57,10 +57,14 @@ def sample_forecast(campaign: Campaign, layer: Layer) -> Forecast:
 
 
 def _demo_campaign() -> Any:
-    return (
-        Campaign.objects.filter(is_active=True, commune_codes__contains=[DEMO_COMMUNE])
-        .order_by("pk")
-        .first()
+    # In Python, not `commune_codes__contains`: JSON containment is not on SQLite (`make run`).
+    return next(
+        (
+            c
+            for c in Campaign.objects.filter(is_active=True).order_by("pk")
+            if DEMO_COMMUNE in (c.commune_codes or [])
+        ),
+        None,
     )
 
 
