@@ -251,5 +251,8 @@ def test_provider_429_and_503_with_a_worker_all_delivered_once(
     assert_exactly_once(blast, sendgrid, size)
     first_429 = next(t for t, s in sendgrid.requests if s == 429)
     # Once the 429 was answered, neither worker called the provider during the 2 s it asked
-    # for (a request already in flight at that moment may land just after it).
-    assert not [t for t, _s in sendgrid.requests if first_429 + 0.5 < t < first_429 + 2.0]
+    # for, except the one request each worker may already have had in flight (a runner
+    # overlaps one provider call with preparing its next chunk); ignoring Retry-After would
+    # send a chunk every few milliseconds.
+    late = [t for t, _s in sendgrid.requests if first_429 + 0.5 < t < first_429 + 2.0]
+    assert len(late) <= 2, late
