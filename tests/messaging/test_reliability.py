@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -22,7 +21,7 @@ from messaging.models import Blast, Delivery
 from messaging.services import blasts, events
 from messaging.tasks import sweep
 from tests.fixtures.celery import WorkerProcess, start_worker, wait_for
-from tests.fixtures.components import require_postgres, require_redis
+from tests.fixtures.components import free_port, require_postgres, require_redis
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]
 S = Delivery.Status
@@ -166,12 +165,6 @@ def _reset_broker_pool() -> None:
     celery_app._local.__dict__.pop("backend", None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _redis_server(port: int, tmp_path: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
@@ -190,7 +183,7 @@ def test_redis_restarted_mid_blast_nothing_lost_or_doubled(
     require_postgres()
     if shutil.which("redis-server") is None:
         pytest.skip("needs redis-server")
-    port = _free_port()
+    port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     server = _redis_server(port, tmp_path)
     messaging_env(
