@@ -43,3 +43,59 @@ def scratch_database() -> Iterator[str]:
         yield url
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(
+    app: str, database_url: str, *, args: list[str] | None = None, env: dict[str, str] | None = None
+) -> Iterator[int]:
+    """Serve `app` (module:callable) with gunicorn on a free local port against the scratch
+    database, in its own session (stopped with all its workers); yields the port once it
+    answers /healthz."""
+    import http.client
+    import signal
+    import subprocess
+    import tempfile
+    import time
+
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DJANGO_ENV": "test",
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "cocarde.settings.test",
+        **(env or {}),
+    }
+    environment.pop("PYTEST_XDIST_WORKER", None)
+    log = Path(tempfile.gettempdir()) / f"bench-gunicorn-{os.getpid()}.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", *(args or [])],
+        cwd=ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit(f"gunicorn did not start: see {log}")
+            time.sleep(0.2)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

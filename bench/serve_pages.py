@@ -18,23 +18,11 @@ import http.client
 import json
 import multiprocessing
 import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-from _setup import ROOT, django_setup, scratch_database
+from _setup import django_setup, gunicorn, scratch_database
 
 HOST = "candidat.example.org"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def hammer(args: tuple[int, str, float, bool]) -> int:
@@ -71,32 +59,13 @@ def main() -> None:
         from sites.services.cloning import clone_site
 
         setup_site(database_url, build_template, clone_site, CANDIDATES)
-        port = free_port()
-        env = {
-            **os.environ,
-            "DJANGO_ENV": "test",
-            "DATABASE_URL": database_url,
-            "DJANGO_SETTINGS_MODULE": "cocarde.settings.test",
-        }
-        env.pop("PYTEST_XDIST_WORKER", None)
-        log = Path(tempfile.gettempdir()) / f"bench-serve-{os.getpid()}.log"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "cocarde.wsgi:application", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        try:
-            wait_until_up(port)
+        with gunicorn("cocarde.wsgi:application", database_url, args=["--workers", "2"]) as port:
             for _ in range(4):  # warm both workers and the page cache
                 hammer((port, "/", 0.3, False))
             check_cache(port)
             constant = rate(port, "/healthz", args.seconds, args.clients)
             cached = rate(port, "/", args.seconds, args.clients)
             uncached = rate(port, "/", args.seconds, args.clients, unique=True)
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
         print(
             json.dumps(
                 {
@@ -138,19 +107,6 @@ def setup_site(database_url, build_template, clone_site, candidates) -> None:
     from django.db import connection
 
     connection.close()  # the server's workers get their own connections
-
-
-def wait_until_up(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
 
 
 def check_cache(port: int) -> None:

@@ -15,6 +15,10 @@ from cocarde.settings.env import env_bool, env_int, env_str
 
 DEBUG = False
 
+# gunicorn's gthread workers keep their threads: one persistent connection each spares every
+# request a PostgreSQL connection set-up (several milliseconds). Health-checked before reuse.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+
 # Behind the reverse proxy (platform/nginx.conf), which terminates TLS and sets this header.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
