@@ -11,8 +11,10 @@ new model cannot be forgotten by the access export or by erasure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.db.models import Model
 
@@ -57,6 +59,22 @@ def register(
 
 def registrations() -> list[Registration]:
     return list(_registry.values())
+
+
+# Erasure also reaches rows that name a person by address rather than by a foreign key (a
+# message kept in the outbox, a provider's event payload). Each app registers a function
+# called with (person, their email addresses, their phone numbers) just before the person is
+# deleted; it returns how many rows it erased.
+Eraser = Callable[[Any, list[str], list[str]], int]
+_erasers: dict[str, Eraser] = {}
+
+
+def register_eraser(name: str, eraser: Eraser) -> None:
+    _erasers[name] = eraser
+
+
+def erasers() -> dict[str, Eraser]:
+    return dict(_erasers)
 
 
 def is_registered(model: type[Model], field_name: str) -> bool:

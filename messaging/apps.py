@@ -15,8 +15,11 @@ class MessagingConfig(AppConfig):
 
         tracking.connect(on_anymail_tracking, dispatch_uid="messaging.anymail_tracking")
 
-        from crm.gdpr import register
+        from crm.gdpr import register, register_eraser
         from messaging.models import Delivery
+        from messaging.services.erasure import erase_messages
 
-        # A person's deliveries are in their access export and go with them on erasure.
+        # A person's deliveries are in their access export and go with them on erasure, with
+        # the outbox copies and provider payloads that name them by address.
         register(Delivery, "person", campaign_field="blast__campaign", exclude=("claimed_by",))
+        register_eraser("messaging", erase_messages)

@@ -16,7 +16,7 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from cocarde.audit.services import record_event
-from crm.gdpr import OnErase, registrations
+from crm.gdpr import OnErase, erasers, registrations
 from crm.models import Person, Suppression
 from crm.services.consent import suppress_keys
 
@@ -89,6 +89,9 @@ def erase_person(person: Person, *, actor: Any, reason: str = "request") -> dict
     keys = [("email", k) for k in person.emails.values_list("suppression_key", flat=True)]
     keys += [("phone", k) for k in person.phones.values_list("suppression_key", flat=True)]
     suppressed = suppress_keys(keys, campaign_id=None, channel="", reason=Suppression.Reason.ERASED)
+    emails = list(person.emails.values_list("email", flat=True))
+    phones = list(person.phones.values_list("e164", flat=True))
+    by_address = {name: erase(person, emails, phones) for name, erase in erasers().items()}
     kept = 0
     for registration in registrations():
         if registration.on_erase == OnErase.KEEP:
@@ -105,6 +108,7 @@ def erase_person(person: Person, *, actor: Any, reason: str = "request") -> dict
             "campaigns": campaigns,
             "suppressed": len(keys),
             "kept_records": kept,
+            "erased_by_address": by_address,
         },
     )
     person.delete()
