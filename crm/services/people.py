@@ -344,9 +344,9 @@ def update_person(
 def _tag_for(name: str, campaign: Campaign | None) -> Tag:
     name = name.strip()[:100]
     slug = slugify(name)[:120] or "tag"
-    tag = Tag.objects.filter(campaign=campaign, slug=slug).first()
-    if tag is None:
-        tag = Tag.objects.create(campaign=campaign, slug=slug, name=name)
+    # get_or_create retries the read when a concurrent request created the same tag first
+    # (the unique constraint fires inside its savepoint), instead of failing the caller.
+    tag, _created = Tag.objects.get_or_create(campaign=campaign, slug=slug, defaults={"name": name})
     return tag
 
 
