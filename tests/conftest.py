@@ -22,3 +22,13 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (French), whatever a previous test activated."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
