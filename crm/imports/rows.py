@@ -126,6 +126,8 @@ class RowContext:
     name_list_type: str = ""
     default_commune_code: str = ""
     strict_width: bool = True  # CSV rows must have the header's width; spreadsheets pad
+    # Keyed hashes of the roll identities of people erased on request (refused from rolls).
+    opposed: frozenset[str] = frozenset()
 
 
 class RowParser:
@@ -135,6 +137,13 @@ class RowParser:
         self.index = {field: i for i, field in context.mapping.items()}
         self.width = len(context.headers)
         self.key = settings.CRM_SUPPRESSION_KEY or settings.SECRET_KEY
+
+    def _opposed(self, *identities: str) -> bool:
+        return any(
+            keyed_hash("roll", identity, self.key) in self.context.opposed
+            for identity in identities
+            if identity
+        )
 
     def _header(self, field: str) -> str:
         index = self.index.get(field)
@@ -327,6 +336,10 @@ class RowParser:
                 iso = birth.iso()
                 link1 = f"P:{birth_key}|{first_key}|{iso}" if birth_key else ""
                 link2 = f"P:{usage_key}|{first_key}|{iso}" if usage_key else ""
+        if self.is_roll and self.context.opposed and self._opposed(roll_key, roll_usage_key):
+            return None, [RowError(line, "", "", _(
+                "this person had their data erased and objected to being contacted: not imported"
+            ))]  # fmt: skip
         bp_code = out.get("birth_place_code", "")
         bp_name = out.get("birth_place_name", "")
         bp_key = bp_code or (key(bp_name) if bp_name else "")

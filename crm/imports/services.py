@@ -47,6 +47,7 @@ from crm.models import (
     Purpose,
     Tag,
 )
+from crm.services.consent import opposed_roll_identities
 
 logger = logging.getLogger(__name__)
 
@@ -318,6 +319,7 @@ def _context(run: ImportRun, info: FileInfo) -> RowContext:
         name_list_type=info.name_list_type,
         default_commune_code=default_commune,
         strict_width=info.kind == "csv",
+        opposed=opposed_roll_identities(),
     )
 
 

@@ -139,6 +139,9 @@ class Suppression(models.Model):
     class Kind(models.TextChoices):
         EMAIL = "email", _("Email address")
         PHONE = "phone", _("Phone number")
+        # Names and full birth date as on the electoral roll: an erased person is not
+        # brought back by the next import of the roll (their opposition outlives their data).
+        ROLL = "roll", _("Electoral roll identity")
 
     class Reason(models.TextChoices):
         WITHDRAWN = "withdrawn", _("Consent withdrawn")

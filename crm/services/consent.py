@@ -88,6 +88,22 @@ def suppressions_for(person: Person, campaign_id: int | None, channel: str) -> l
     )
 
 
+def roll_identities(person: Person) -> list[str]:
+    """The person's identities as an electoral roll row would give them (birth name and usage
+    name variants), in the import's normalised form."""
+    return [key for key in (person.roll_key, person.roll_usage_key) if key]
+
+
+def opposed_roll_identities() -> frozenset[str]:
+    """Keyed hashes of the roll identities of people erased on request: an import of a roll
+    refuses their rows (usually none or a few, so a set in memory)."""
+    return frozenset(
+        Suppression.objects.filter(kind=Suppression.Kind.ROLL, campaign__isnull=True).values_list(
+            "key_hash", flat=True
+        )
+    )
+
+
 def suppress_keys(
     keys: Iterable[tuple[str, str]], *, campaign_id: int | None, channel: str, reason: str
 ) -> int:

@@ -18,7 +18,8 @@ from django.utils import timezone
 from cocarde.audit.services import record_event
 from crm.gdpr import OnErase, erasers, registrations
 from crm.models import Person, Suppression
-from crm.services.consent import suppress_keys
+from crm.services.consent import roll_identities, suppress_keys
+from crm.services.people import suppression_key_for
 
 PERSON_EXCLUDE = ("search_text",)
 PERSON_SENSITIVE = ("support_level", "supporter_status")
@@ -88,6 +89,7 @@ def erase_person(person: Person, *, actor: Any, reason: str = "request") -> dict
     person = Person.objects.select_for_update().get(pk=person.pk)
     keys = [("email", k) for k in person.emails.values_list("suppression_key", flat=True)]
     keys += [("phone", k) for k in person.phones.values_list("suppression_key", flat=True)]
+    keys += [("roll", suppression_key_for("roll", k)) for k in roll_identities(person)]
     suppressed = suppress_keys(keys, campaign_id=None, channel="", reason=Suppression.Reason.ERASED)
     emails = list(person.emails.values_list("email", flat=True))
     phones = list(person.phones.values_list("e164", flat=True))
