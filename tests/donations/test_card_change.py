@@ -19,29 +19,10 @@ from donations.models import Donation, RecurringGift
 from donations.services import giving
 from donations.services.stripe_api import client_for
 from sites.selectors import site_for_campaign
-from tests.donations.helpers import TEST_CARD, card_payment_method, gift_request
+from tests.donations.helpers import SEPA, TEST_CARD, monthly_gift
 from tests.fixtures.donations import event_body, make_funded, sign, webhook_path, webhook_secret
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SEPA = {
-    "type": "sepa_debit",
-    "sepa_debit": {"iban": "FR1420041010050500013M02606"},
-    "billing_details": {"name": "Jeanne Martin", "email": "jeanne.martin@example.org"},
-}
-
-
-def monthly_gift(campaign, token: str, *, method: str = "card", **identity) -> RecurringGift:
-    """A monthly gift as the donation form makes it: attempt, customer, subscription."""
-    request = gift_request(token, frequency="monthly", amount_cents=2000, **identity)
-    request.method = method
-    started = giving.start_gift(campaign, request)
-    if method == "card":
-        payment_method = card_payment_method(campaign)
-    else:
-        payment_method = client_for(campaign).v1.payment_methods.create(params=SEPA).id  # type: ignore[arg-type]
-    giving.subscribe(campaign, started.attempt, payment_method)
-    return RecurringGift.objects.get(attempt=started.attempt)
 
 
 def client_secret(html: str) -> str:
