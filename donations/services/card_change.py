@@ -91,14 +91,14 @@ def change_payment_method(
     nothing, a SetupIntent of another customer or not confirmed; a replay changes nothing."""
     if not setup_intent_id.startswith("seti_") or len(setup_intent_id) > 100:
         raise GiftRefused(_("This card change was not found."), code="setup_intent")
-    if not can_change(gift):
-        raise GiftRefused(_("This monthly gift is cancelled."), code="canceled")
     client = client_for(gift.campaign)
     with transaction.atomic():
         # Under the gift's lock: a double submission waits, then finds the change applied.
         locked = RecurringGift.objects.select_for_update().get(pk=gift.pk)
         if locked.stripe_setup_intent_id == setup_intent_id:
             return locked
+        if not can_change(locked):
+            raise GiftRefused(_("This monthly gift is cancelled."), code="canceled")
         intent = _verified_intent(client, locked, setup_intent_id)
         payment_method = _attached_method(client, locked, as_id(intent.get("payment_method")))
         key = f"card-change-{setup_intent_id}"
