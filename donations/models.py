@@ -176,6 +176,15 @@ class RecurringGift(models.Model):
     stripe_subscription_id = models.CharField(max_length=100, unique=True)
     stripe_price_id = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INCOMPLETE)
+    # The card or mandate charged each month. Blank on gifts made before the donor could change
+    # it: the attempt's method and Stripe's customer default apply then.
+    method = models.CharField(_("method"), max_length=12, choices=Method.choices, blank=True)
+    stripe_payment_method_id = models.CharField(max_length=100, blank=True)
+    payment_method_brand = models.CharField(_("card brand"), max_length=20, blank=True)
+    payment_method_last4 = models.CharField(_("last 4 digits"), max_length=4, blank=True)
+    # The last SetupIntent applied: a replayed confirmation changes nothing.
+    stripe_setup_intent_id = models.CharField(max_length=100, blank=True)
+    payment_method_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
 

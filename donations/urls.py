@@ -12,4 +12,5 @@ urlpatterns = [
     path("tentative/<uuid:attempt>/", views.attempt_status, name="attempt_status"),
     path("tentative/<uuid:attempt>/mensuel/", views.subscribe, name="subscribe"),
     path("mensuel/<str:token>/", views.manage_monthly, name="manage_monthly"),
+    path("mensuel/<str:token>/carte/", views.change_card, name="change_card"),
 ]

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -24,7 +26,7 @@ from crm.models import Channel, Purpose
 from crm.services.consent import ConsentChoice
 from donations.forms import DonationForm, parse_amount_cents
 from donations.models import Donation, DonationAttempt, RecurringGift
-from donations.services import giving, rules, webhooks
+from donations.services import card_change, giving, rules, webhooks
 from donations.services.rules import GiftRefused
 
 logger = logging.getLogger(__name__)
@@ -191,7 +193,42 @@ def manage_monthly(request: HttpRequest, token: str) -> HttpResponse:
             "gift": gift,
             "message": message,
             "canceled": gift.status == RecurringGift.Status.CANCELED,
+            "card_change": card_change.start_card_change(gift),
+            "card_change_url": reverse("donations:change_card", args=[token]),
+            "stripe_js_url": settings.STRIPE_JS_URL,
         },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt  # the signed link is the proof, as for the manage page that calls it
+@require_POST
+def change_card(request: HttpRequest, token: str) -> JsonResponse:
+    """Stripe.js confirmed the page's SetupIntent: make its card the gift's."""
+    gift = giving.gift_from_token(token)
+    if gift is None:
+        raise Http404
+    try:
+        gift = card_change.change_payment_method(
+            gift, request.POST.get("setup_intent", ""), actor=None
+        )
+    except GiftRefused as refusal:
+        status = {"customer": 403, "setup_intent": 400, "method": 400, "card": 400, "stripe": 503}
+        return JsonResponse(
+            {"ok": False, "code": refusal.code, "message": refusal.message},
+            status=status.get(refusal.code, 409),
+        )
+    response = JsonResponse(
+        {
+            "ok": True,
+            "message": _(
+                "Your new payment method is recorded; it will be used for the next payments."
+            ),
+            "method": gift.method,
+            "brand": gift.payment_method_brand,
+            "last4": gift.payment_method_last4,
+        }
     )
     response["Cache-Control"] = "no-store"
     return response

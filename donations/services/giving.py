@@ -217,6 +217,8 @@ def subscribe(campaign: Campaign, attempt: DonationAttempt, payment_method_id: s
             stripe_customer_id=customer.id,
             stripe_price_id=plan.id,
             stripe_subscription_id=f"pending:{attempt.uuid}",
+            method=attempt.method,
+            stripe_payment_method_id=payment_method_id,
         )
         subscription = client.v1.subscriptions.create(
             params={

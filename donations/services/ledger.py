@@ -267,7 +267,8 @@ def apply_invoice_paid(campaign: Campaign, invoice: Mapping[str, Any]) -> str:
             amount_cents=int(
                 invoice.get("amount_paid") or invoice.get("total") or gift.amount_cents
             ),
-            method=attempt.method if attempt else Method.CARD,
+            # The donor may have changed the card or mandate since the first month.
+            method=gift.method or (attempt.method if attempt else Method.CARD),
             received_at=dt.datetime.fromtimestamp(int(paid_at), dt.UTC)
             if paid_at
             else timezone.now(),

@@ -51,3 +51,27 @@ def paid_intent(campaign: Any, token: str, **kwargs: Any) -> dict[str, Any]:
         .v1.payment_intents.retrieve(started.attempt.payment_intent_id)
         .to_dict()
     )
+
+
+SEPA = {
+    "type": "sepa_debit",
+    "sepa_debit": {"iban": "FR1420041010050500013M02606"},
+    "billing_details": {"name": "Jeanne Martin", "email": "jeanne.martin@example.org"},
+}
+
+
+def monthly_gift(campaign: Any, token: str, *, method: str = "card", **identity: Any) -> Any:
+    """A monthly gift as the donation form and Stripe.js make it: attempt, customer,
+    subscription on localstripe."""
+    from donations.models import RecurringGift
+    from donations.services import giving
+
+    request = gift_request(token, frequency="monthly", amount_cents=2000, **identity)
+    request.method = method
+    started = giving.start_gift(campaign, request)
+    if method == "card":
+        payment_method = card_payment_method(campaign)
+    else:
+        payment_method = client_for(campaign).v1.payment_methods.create(params=SEPA).id  # type: ignore[arg-type]
+    giving.subscribe(campaign, started.attempt, payment_method)
+    return RecurringGift.objects.get(attempt=started.attempt)

@@ -35,20 +35,14 @@
       note.textContent = note.dataset.template.replace("{value}", value).replace("{net}", net).replace("{percent}", percent);
     }
     function loadStripe(publishableKey) {
-      if (!publishableKey) { return; }
-      var script = document.createElement("script");
-      script.src = root.getAttribute("data-stripe-js");
-      script.onload = function () {
-        if (!window.Stripe) { return; }
-        stripe = window.Stripe(publishableKey);
+      window.cocardeLoadStripe(root, publishableKey, function (loaded) {
+        stripe = loaded;
         card = stripe.elements().create("card");
         card.mount(cardBox);
         cardBox.hidden = false;
         iban = stripe.elements().create("iban", { supportedCountries: ["SEPA"] });
         iban.mount(ibanBox);
-      };
-      script.onerror = function () { root.setAttribute("data-stripe", "unavailable"); };
-      document.head.appendChild(script);
+      });
     }
     function poll(attempt) {
       var url = "/donations/tentative/" + attempt + "/?token=" + encodeURIComponent(token.value);

@@ -1,0 +1,207 @@
+"""A monthly donor changes the card of their gift through the signed link, against a real
+localstripe server.
+
+Stripe.js cannot load here (offline), so the tests do what it does in the donor's browser
+(stripe.confirmCardSetup / confirmSepaDebitSetup): confirm the page's SetupIntent on localstripe
+with a test payment method. Everything after that is the page's own call to our endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from cocarde.audit.models import AuditEvent
+from donations.models import Donation, RecurringGift
+from donations.services import giving
+from donations.services.stripe_api import client_for
+from sites.selectors import site_for_campaign
+from tests.donations.helpers import SEPA, TEST_CARD, monthly_gift
+from tests.fixtures.donations import event_body, make_funded, sign, webhook_path, webhook_secret
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def client_secret(html: str) -> str:
+    found = re.search(r'data-client-secret="([^"]+)"', html)
+    assert found, "the page offers no card change"
+    return found.group(1)
+
+
+def confirm_setup(campaign, secret: str, payment_method: dict | None = None) -> str:
+    """What stripe.confirmCardSetup(client_secret, {payment_method: {card}}) does."""
+    stripe = client_for(campaign)
+    intent_id = secret.split("_secret_")[0]
+    method = stripe.v1.payment_methods.create(
+        params=payment_method
+        or {"type": "card", "card": {**TEST_CARD, "number": "5555555555554444"}}  # type: ignore[arg-type]
+    )
+    intent = stripe.v1.setup_intents.confirm(
+        intent_id, params={"payment_method": method.id, "client_secret": secret}
+    )
+    assert intent.status == "succeeded"
+    return intent_id
+
+
+def manage_path(gift: RecurringGift) -> str:
+    return f"/donations/mensuel/{giving.manage_token(gift)}/"
+
+
+@pytest.fixture
+def campaign(funded_campaign):
+    return funded_campaign("Alice Martin")
+
+
+def test_the_donor_changes_the_card_and_stripe_charges_it_from_now_on(campaign):
+    gift = monthly_gift(campaign, "c1" * 16)
+    old_method = gift.stripe_payment_method_id
+    assert gift.method == "card" and old_method.startswith("pm_")
+    web = Client()
+
+    page = web.get(manage_path(gift))
+    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    html = page.content.decode()
+    assert "Changer de carte" in html  # French by default
+    assert "donations/stripe-loader.js" in html and "donations/manage-card.js" in html
+    assert 'data-methods="card"' in html  # no SEPA offered to a card gift
+    secret = client_secret(html)
+    stripe = client_for(campaign)
+    intent = stripe.v1.setup_intents.retrieve(secret.split("_secret_")[0])
+    assert intent.customer == gift.stripe_customer_id and intent.usage == "off_session"
+    assert intent.payment_method_types == ["card"]
+
+    intent_id = confirm_setup(campaign, secret)
+    answer = web.post(f"{manage_path(gift)}carte/", {"setup_intent": intent_id})
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["ok"] and body["last4"] == "4444" and body["brand"] == "visa"
+
+    # Read back at Stripe: the subscription and the customer now charge the new card.
+    new_method = stripe.v1.setup_intents.retrieve(intent_id).payment_method
+    subscription = stripe.v1.subscriptions.retrieve(gift.stripe_subscription_id)
+    customer = stripe.v1.customers.retrieve(gift.stripe_customer_id)
+    assert subscription["default_payment_method"] == new_method != old_method
+    assert customer.invoice_settings.default_payment_method == new_method
+    assert stripe.v1.payment_methods.retrieve(new_method).customer == gift.stripe_customer_id
+    gift.refresh_from_db()
+    assert gift.stripe_payment_method_id == new_method and gift.payment_method_last4 == "4444"
+    assert gift.stripe_setup_intent_id == intent_id and gift.payment_method_changed_at
+    event = AuditEvent.objects.get(action="donations.monthly_payment_method")
+    assert event.target_id == str(gift.pk) and event.data["method"] == "card"
+    assert "se terminant par 4444" in web.get(manage_path(gift)).content.decode()
+
+    # The same confirmation again (a double click, a retried request): nothing more happens.
+    again = web.post(f"{manage_path(gift)}carte/", {"setup_intent": intent_id})
+    assert again.status_code == 200 and again.json()["last4"] == "4444"
+    assert AuditEvent.objects.filter(action="donations.monthly_payment_method").count() == 1
+    assert (
+        gift.payment_method_changed_at
+        == RecurringGift.objects.get(pk=gift.pk).payment_method_changed_at
+    )
+
+
+def test_a_forged_link_or_another_donors_card_changes_nothing(campaign):
+    gift = monthly_gift(campaign, "c2" * 16)
+    other = monthly_gift(campaign, "c3" * 16, email="paul.durand@example.org", first_name="Paul")
+    web = Client()
+    stripe = client_for(campaign)
+    before = stripe.v1.customers.retrieve(gift.stripe_customer_id).invoice_settings
+
+    # The other donor's page, confirmed with the other donor's card...
+    intent_id = confirm_setup(campaign, client_secret(web.get(manage_path(other)).content.decode()))
+    # ...then sent to this gift's endpoint: refused, clearly, and nothing changes anywhere.
+    refused = web.post(f"{manage_path(gift)}carte/", {"setup_intent": intent_id})
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "customer" and "n’appartient pas" in refused.json()["message"]
+    assert stripe.v1.customers.retrieve(gift.stripe_customer_id).invoice_settings == before
+    subscription = stripe.v1.subscriptions.retrieve(gift.stripe_subscription_id)
+    assert subscription.to_dict()["default_payment_method"] is None
+    assert RecurringGift.objects.get(pk=gift.pk).stripe_setup_intent_id == ""
+    assert not AuditEvent.objects.filter(action="donations.monthly_payment_method").exists()
+
+    assert (
+        web.post("/donations/mensuel/forged-token/carte/", {"setup_intent": intent_id}).status_code
+        == 404
+    )
+    assert web.get("/donations/mensuel/forged-token/").status_code == 404
+    assert web.post(f"{manage_path(gift)}carte/", {"setup_intent": "pi_123"}).status_code == 400
+    unconfirmed = client_secret(web.get(manage_path(gift)).content.decode()).split("_secret_")[0]
+    not_yet = web.post(f"{manage_path(gift)}carte/", {"setup_intent": unconfirmed})
+    assert not_yet.status_code == 409 and not_yet.json()["code"] == "not_confirmed"
+    assert RecurringGift.objects.get(pk=gift.pk).stripe_setup_intent_id == ""
+
+
+def test_a_sepa_gift_may_take_a_new_mandate_or_a_card_and_later_months_say_so(campaign):
+    gift = monthly_gift(campaign, "c4" * 16, method="sepa_debit")
+    web = Client()
+    html = web.get(manage_path(gift)).content.decode()
+    assert 'data-methods="card sepa_debit"' in html and "IBAN" in html
+    new_iban = {**SEPA, "sepa_debit": {"iban": "DE89370400440532013000"}}
+    intent_id = confirm_setup(campaign, client_secret(html), new_iban)
+    answer = web.post(f"{manage_path(gift)}carte/", {"setup_intent": intent_id})
+    assert answer.status_code == 200 and answer.json()["method"] == "sepa_debit"
+    gift.refresh_from_db()
+    assert gift.payment_method_last4 == "3000" and gift.payment_method_brand == ""
+
+    # Then a card: the months Stripe charges from now on are recorded as card payments.
+    intent_id = confirm_setup(campaign, client_secret(web.get(manage_path(gift)).content.decode()))
+    assert web.post(f"{manage_path(gift)}carte/", {"setup_intent": intent_id}).status_code == 200
+    gift.refresh_from_db()
+    assert gift.method == "card" and gift.attempt.method == "sepa_debit"
+    assert 'data-methods="card sepa_debit"' in web.get(manage_path(gift)).content.decode()
+    paid = {
+        "id": "in_next_month",
+        "object": "invoice",
+        "subscription": gift.stripe_subscription_id,
+        "amount_paid": 2000,
+    }
+    body = event_body("invoice.paid", paid)
+    signature = sign(body, webhook_secret(campaign))
+    web.post(
+        webhook_path(campaign),
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
+    assert Donation.objects.get(invoice_id="in_next_month").method == "card"
+
+
+def test_a_cancelled_gift_offers_no_card_change(campaign):
+    gift = monthly_gift(campaign, "c5" * 16)
+    giving.cancel_monthly(gift, actor=None)
+    web = Client()
+    html = web.get(manage_path(gift)).content.decode()
+    assert "data-client-secret" not in html and "manage-card.js" not in html
+    refused = web.post(f"{manage_path(gift)}carte/", {"setup_intent": "seti_123"})
+    assert refused.status_code == 409
+
+
+def test_the_failed_payment_email_links_to_the_page_that_changes_the_card(
+    clone, stripe_settings, election_2027
+):
+    result = clone()
+    campaign = make_funded(result.campaign, election=election_2027)
+    gift = monthly_gift(campaign, "c6" * 16)
+    RecurringGift.objects.filter(pk=gift.pk).update(status=RecurringGift.Status.ACTIVE)
+    failed = {"id": "in_failed_1", "object": "invoice", "subscription": gift.stripe_subscription_id}
+    body = event_body("invoice.payment_failed", failed)
+    web = Client()
+    delivered = web.post(
+        webhook_path(campaign),
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(body, webhook_secret(campaign)),
+    )
+    assert delivered.status_code == 200
+    assert RecurringGift.objects.get(pk=gift.pk).status == RecurringGift.Status.PAST_DUE
+
+    message = next(m for m in mail.outbox if m.to == ["jeanne.martin@example.org"])
+    link = re.search(r"https?://\S+/donations/mensuel/(\S+)/", message.body)
+    assert link, message.body
+    assert link.group(0).startswith(site_for_campaign(campaign).root_url)
+    assert giving.gift_from_token(link.group(1)) == gift
+    page = web.get(f"/donations/mensuel/{link.group(1)}/")
+    assert page.status_code == 200 and client_secret(page.content.decode())
