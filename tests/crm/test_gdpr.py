@@ -154,7 +154,8 @@ def rich_person(alpha, bravo, make_person, make_user):
     )
     monthly = RecurringGift.objects.create(
         campaign=alpha, person=person, attempt=attempt, amount_cents=2000,
-        stripe_subscription_id="sub_gdpr",
+        stripe_subscription_id="sub_gdpr", payment_method_brand="visa",
+        payment_method_last4="9731",
     )  # fmt: skip
     Donation.objects.create(
         campaign=alpha, person=person, attempt=attempt, recurring_gift=monthly, method="card",
@@ -233,6 +234,7 @@ def test_gdpr_erase_command_removes_personal_data_and_keeps_suppression(rich_per
         "+33611223344",
         "Rue Haute",
         "Soutien fervent",
+        "9731",  # the kept monthly gift's card digits
     ):
         assert text_columns_contain(needle) == [], needle
     # Two emails, one phone, and the roll identity (names and birth date) that keeps the
