@@ -8,6 +8,7 @@ urlpatterns = [
     path("", v.index, name="canvassing_index"),
     path("new/", v.create, name="canvassing_create"),
     path("<int:pk>/", v.detail, name="canvassing_detail"),
+    path("<int:pk>/edit/", v.edit, name="canvassing_edit"),
     path("<int:pk>/map.json", v.map_data, name="canvassing_map_data"),
     path("<int:pk>/rebuild/", v.rebuild, name="canvassing_rebuild"),
     path("<int:pk>/cut/", v.cut, name="canvassing_cut"),

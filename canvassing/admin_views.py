@@ -61,6 +61,30 @@ def create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    dc = door_campaign_for(request.user, pk)
+    form = DoorCampaignForm(request.POST or None, instance=dc, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("campaign", None)
+        try:
+            changed = services.update_door_campaign(dc, actor=request.user, **data)
+        except PermissionError:
+            raise Http404 from None
+        messages.success(request, _("Campaign saved."))
+        if set(changed) & {*services.TARGET_FIELDS, "bureaux"}:
+            created = services.build_doors(dc, actor=request.user)
+            messages.success(
+                request, _("%(n)s new doors found at the target's addresses.") % {"n": created}
+            )
+        return redirect("canvassing_detail", dc.pk)
+    return render(
+        request,
+        "canvassing/admin/form.html",
+        {"form": form, "title": _("Edit %(name)s") % {"name": dc.name}},
+    )
+
+
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     dc = door_campaign_for(request.user, pk)
     turfs = reports.by_turf(dc)

@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from canvassing.models import DoorCampaign, PhoneCampaign
+from canvassing.models import DoorCampaign, PhoneCampaign, QuestionType
 from canvassing.services import canvassers_of, validate_survey
 from cocarde.tenancy.permissions import Capability, campaigns_for
 from crm.segments.selectors import segments_for
@@ -17,10 +17,79 @@ from territory.models import Zone
 from territory.selectors import campaign_bureaux
 
 SURVEY_HELP = _(
-    'JSON list of questions: {"key": "priority", "label": "Your priority?", "type": '
-    '"choice", "choices": ["Schools", "Transport"]}; types yes_no, scale, choice, text; '
-    'branching with "show_if": {"question": "key", "equals": value}.'
+    "Add the questions in the order they are asked. A question can be shown only after a "
+    "given answer to an earlier one (for example “Why not?” only if “Will you vote?” is No). "
+    "Each question has a key that names its answers in exports: keep it once answers come in. "
+    'Without JavaScript, write the script as a JSON list: {"key": "priority", "label": "Your '
+    'priority?", "type": "choice", "choices": ["Schools", "Transport"]}; types yes_no, scale '
+    '(1 to 5), choice, text; branching with "show_if": {"question": "key", "equals": value}.'
 )
+
+
+def survey_builder_labels() -> dict[str, str]:
+    """The survey builder's words, in the active language (survey-builder.js has no text)."""
+    return {
+        "builder": _("Survey questions"),
+        "empty": _("No question yet."),
+        "question": _("Question {n}"),
+        "label": _("Question asked"),
+        "type": _("Type of answer"),
+        "choices": _("Possible answers (one per line)"),
+        "scale": _("Answered from 1 to 5."),
+        "condition": _("Show only if"),
+        "always": _("— always shown —"),
+        "equals": _("is"),
+        "choose": _("choose an answer"),
+        "yes": _("Yes"),
+        "no": _("No"),
+        "advanced": _("Advanced"),
+        "key": _("Key"),
+        "key_help": _(
+            "Names the answers in exports. Lowercase letters, digits and _, starting with a letter."
+        ),
+        "move_up": _("Move up"),
+        "move_down": _("Move down"),
+        "delete": _("Delete"),
+        "add": _("Add a question"),
+        "added": _("Question {n} added."),
+        "moved": _("Question moved to position {n}."),
+        "deleted": _("Question deleted."),
+        "unlinked": _("The questions that depended on it are now always shown."),
+        "warn_label": _("Write the question."),
+        "warn_choices": _("Give at least two answers."),
+        "warn_key": _(
+            "Give a unique key: lowercase letters, digits and _, starting with a letter."
+        ),
+        "warn_order": _(
+            "This question depends on a question that is no longer before it: move it lower "
+            "or change the condition."
+        ),
+        "warn_value": _("Choose the answer that shows this question."),
+        "unreadable": _(
+            "The builder cannot read this script: correct the JSON below, or empty it to start "
+            "again with the builder."
+        ),
+    }
+
+
+class SurveyBuilderWidget(forms.Textarea):
+    """The survey script's JSON textarea, which survey-builder.js hides behind question cards
+    and keeps filled; without JavaScript, the textarea itself. The question types and the
+    builder's words come from here, translated; validate_survey judges the result."""
+
+    template_name = "canvassing/widgets/survey_builder.html"
+
+    def __init__(self) -> None:
+        super().__init__(attrs={"rows": 8, "spellcheck": "false", "data-survey-source": ""})
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["builder"] = {
+            "types": [[kind.value, str(kind.label)] for kind in QuestionType],
+            "labels": {key: str(text) for key, text in survey_builder_labels().items()},
+        }
+        context["widget"]["builder_id"] = f"{context['widget']['attrs'].get('id', name)}-builder"
+        return context
 
 
 class JSONListField(forms.CharField):
@@ -45,7 +114,12 @@ class JSONListField(forms.CharField):
 
 
 class DoorCampaignForm(forms.ModelForm):
-    survey = JSONListField(label=_("Survey script"), required=False, help_text=SURVEY_HELP)
+    survey = JSONListField(
+        label=_("Survey script"),
+        required=False,
+        help_text=SURVEY_HELP,
+        widget=SurveyBuilderWidget(),
+    )
     area = JSONListField(
         label=_("Area"),
         required=False,
@@ -78,6 +152,8 @@ class DoorCampaignForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         campaigns = campaigns_for(user, Capability.PLAN_FIELD)
         self.fields["campaign"].queryset = campaigns
+        # An existing campaign keeps its owner: its doors and results belong to it.
+        self.fields["campaign"].disabled = bool(self.instance.pk)
         self.fields["segment"].queryset = segments_for(user).filter(campaign__in=campaigns)
         bureaux = Zone.objects.none()
         for campaign in campaigns[:20]:
@@ -135,7 +211,9 @@ class AssignForm(forms.Form):
 
 
 class PhoneCampaignForm(forms.ModelForm):
-    survey = JSONListField(label=_("Script"), required=False, help_text=SURVEY_HELP)
+    survey = JSONListField(
+        label=_("Script"), required=False, help_text=SURVEY_HELP, widget=SurveyBuilderWidget()
+    )
 
     class Meta:
         model = PhoneCampaign
