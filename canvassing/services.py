@@ -74,15 +74,49 @@ def validate_survey(questions: Any) -> list[dict[str, Any]]:
             question["choices"] = choices
         show_if = raw.get("show_if")
         if show_if:
-            parent = seen.get(str(show_if.get("question", "")))
+            parent = (
+                seen.get(str(show_if.get("question", ""))) if isinstance(show_if, dict) else None
+            )
             if parent is None:
                 raise ValidationError(
                     _("Question %(n)s: it can only depend on an earlier question.") % {"n": index}
                 )
-            question["show_if"] = {"question": parent["key"], "equals": show_if.get("equals")}
+            # An answer the earlier question cannot give would hide this one for ever.
+            wanted = show_if.get("equals")
+            equals = None if wanted in (None, "") else answer_value(parent, wanted)
+            if equals is None:
+                raise ValidationError(
+                    _("Question %(n)s: choose one of the answers of the question it depends on.")
+                    % {"n": index}
+                )
+            question["show_if"] = {"question": parent["key"], "equals": equals}
         seen[key] = question
         result.append(question)
     return result
+
+
+def answer_value(question: dict[str, Any], value: Any) -> Any:
+    """The answer in the question's type (True/False, 1-5, one of the choices, text), or None
+    when it cannot be an answer to that question."""
+    kind = question["type"]
+    if kind == QuestionType.YES_NO:
+        if isinstance(value, bool):
+            return value
+        word = str(value).lower()
+        if word in {"true", "yes", "oui", "1"}:
+            return True
+        if word in {"false", "no", "non", "0"}:
+            return False
+        return None
+    if kind == QuestionType.SCALE:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            return None
+        return number if 1 <= number <= 5 else None
+    if kind == QuestionType.CHOICE:
+        return value if value in question.get("choices", []) else None
+    return str(value)[:2000]
 
 
 def clean_answers(survey: Sequence[dict[str, Any]], answers: Any) -> dict[str, Any]:
@@ -97,27 +131,9 @@ def clean_answers(survey: Sequence[dict[str, Any]], answers: Any) -> dict[str, A
             continue
         if key not in answers or answers[key] in (None, ""):
             continue
-        value = answers[key]
-        kind = question["type"]
-        if kind == QuestionType.YES_NO:
-            if isinstance(value, bool):
-                clean[key] = value
-            elif str(value).lower() in {"true", "yes", "oui", "1"}:
-                clean[key] = True
-            elif str(value).lower() in {"false", "no", "non", "0"}:
-                clean[key] = False
-        elif kind == QuestionType.SCALE:
-            try:
-                number = int(value)
-            except (TypeError, ValueError):
-                continue
-            if 1 <= number <= 5:
-                clean[key] = number
-        elif kind == QuestionType.CHOICE:
-            if value in question.get("choices", []):
-                clean[key] = value
-        else:
-            clean[key] = str(value)[:2000]
+        value = answer_value(question, answers[key])
+        if value is not None:
+            clean[key] = value
     return clean
 
 

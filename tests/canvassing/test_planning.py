@@ -163,12 +163,37 @@ def test_assignment_needs_a_canvasser_of_the_campaign_and_a_future_expiry(
         ),
         ([{"key": "a", "label": "A", "type": "text"}, {"key": "a", "label": "B", "type": "text"}],
          "unique"),
+        ([{"key": "a", "label": "A ?", "type": "text", "show_if": "b"}], "earlier"),
+        # Branching on an answer the earlier question cannot give, or on none.
+        ([{"key": "a", "label": "A ?", "type": "choice", "choices": ["x", "y"]},
+          {"key": "b", "label": "B", "type": "text", "show_if": {"question": "a", "equals": "z"}}],
+         "answers"),
+        ([{"key": "a", "label": "A ?", "type": "scale"},
+          {"key": "b", "label": "B ?", "type": "text", "show_if": {"question": "a", "equals": 9}}],
+         "answers"),
+        ([{"key": "a", "label": "A ?", "type": "yes_no"},
+          {"key": "b", "label": "B ?", "type": "text", "show_if": {"question": "a"}}],
+         "answers"),
     ],
 )  # fmt: skip
 def test_bad_survey_scripts_are_refused_naming_the_question(survey, message):
     with translation.override("en"), pytest.raises(ValidationError) as error:
         services.validate_survey(survey)
     assert message in str(error.value)
+
+
+def test_branching_answers_are_stored_in_the_question_type():
+    survey = services.validate_survey(
+        [{"key": "a", "label": "A ?", "type": "yes_no"},
+         {"key": "b", "label": "B", "type": "scale", "show_if": {"question": "a", "equals": "oui"}},
+         {"key": "c", "label": "C ?", "type": "text", "show_if": {"question": "b", "equals": "4"}}]
+    )  # fmt: skip
+    assert [q["show_if"]["equals"] for q in survey[1:]] == [True, 4]
+    assert services.clean_answers(survey, {"a": "oui", "b": "4", "c": "x"}) == {
+        "a": True,
+        "b": 4,
+        "c": "x",
+    }
 
 
 def test_answers_follow_the_branching():
