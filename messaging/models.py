@@ -243,7 +243,10 @@ class Delivery(models.Model):
         SUPPRESSED = "suppressed", _("Not sent (opted out)")
         CANCELLED = "cancelled", _("Cancelled")
 
-    blast = models.ForeignKey(Blast, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: UNIQUE(blast, person) starts with it.
+    blast = models.ForeignKey(
+        Blast, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     # Erasure deletes the person's deliveries with them (crm.gdpr registry, messaging/apps.py).
     person = models.ForeignKey("crm.Person", null=True, on_delete=models.CASCADE, related_name="+")
     address = models.CharField(_("address or number"), max_length=254)
