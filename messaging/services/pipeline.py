@@ -73,10 +73,6 @@ class BlastContext:
     _fields: list[tuple[str, int]] | None = None
 
     @property
-    def campaign_name(self) -> str:
-        return self.blast.campaign.name
-
-    @property
     def public_url(self) -> str:
         return str(settings.MESSAGING_PUBLIC_URL).rstrip("/")
 
@@ -132,38 +128,42 @@ def context_for(blast: Blast) -> BlastContext:
 
 
 def merge_data(
-    ctx: BlastContext, row: Recipient, fields: Sequence[tuple[str, int]]
-) -> dict[str, str]:
-    """The merge values of one row as `claiming.take` returns it."""
-    delivery_id = row[0]
-    first_names, usage, birth, commune, bureau, source = row[4:10]
-    token = ctx.tokens.make(delivery_id)
-    first = (first_names or "").replace(",", " ").split()
+    ctx: BlastContext, rows: Sequence[Recipient], fields: Sequence[tuple[str, int]]
+) -> list[dict[str, str]]:
+    """The merge values of each row as `claiming.take` returns it."""
     base = ctx.public_url
-    data = {
-        "first_name": first[0] if first else "",
-        "last_name": usage or birth or "",
-        "commune": commune or "",
-        "bureau": bureau or "",
-        "origin": ctx.rules.data_origin
-        or (f"{source} ({ctx.campaign_name})" if source else ctx.campaign_name),
-        "unsubscribe_url": f"{base}/m/u/{token}/",
-        "preferences_url": f"{base}/m/p/{token}/",
-    }
-    at = 10
-    for key, _field_id in fields:
-        text, number, date, boolean = row[at : at + 4]
-        at += 4
-        data[f"custom.{key}"] = text or next(
-            (str(v) for v in (number, date, boolean) if v is not None), ""
-        )
-    return data
+    campaign_name = ctx.blast.campaign.name
+    data_origin = ctx.rules.data_origin
+    make_token = ctx.tokens.make
+    custom = [(f"custom.{key}", 10 + 4 * index) for index, (key, _id) in enumerate(fields)]
+    out = []
+    for row in rows:
+        first_names, usage, birth, commune, bureau, source = row[4:10]
+        token = make_token(row[0])
+        first = (first_names or "").replace(",", " ").split()
+        data = {
+            "first_name": first[0] if first else "",
+            "last_name": usage or birth or "",
+            "commune": commune or "",
+            "bureau": bureau or "",
+            "origin": data_origin or (f"{source} ({campaign_name})" if source else campaign_name),
+            "unsubscribe_url": f"{base}/m/u/{token}/",
+            "preferences_url": f"{base}/m/p/{token}/",
+        }
+        for name, at in custom:
+            text, number, date, boolean = row[at : at + 4]
+            data[name] = text or next(
+                (str(v) for v in (number, date, boolean) if v is not None), ""
+            )
+        out.append(data)
+    return out
 
 
 def recipient_data(ctx: BlastContext, rows: list[Row]) -> dict[int, dict[str, str]]:
     """Merge values per delivery id (two queries: the people, their custom fields)."""
     fields = ctx.custom_fields()
-    return {row[0]: merge_data(ctx, row, fields) for row in claiming.merge_rows(rows, fields)}
+    merged = claiming.merge_rows(rows, fields)
+    return {row[0]: data for row, data in zip(merged, merge_data(ctx, merged, fields), strict=True)}
 
 
 # --- gates -------------------------------------------------------------------------------------
@@ -292,8 +292,7 @@ def _email_batch(
 ) -> transports.EmailBatch:
     compiled = ctx.template(key)
     recipients = []
-    for row in group:
-        data = merge_data(ctx, row, fields)
+    for row, data in zip(group, merge_data(ctx, group, fields), strict=True):
         recipients.append(
             transports.EmailRecipient(
                 delivery_id=row[0],
@@ -363,7 +362,10 @@ def send_sms_chunk(ctx: BlastContext, token: str, recipients: list[Recipient]) -
     from messaging.services.sms import sms_length
 
     fields = ctx.custom_fields()
-    data = {row[0]: merge_data(ctx, row, fields) for row in recipients}
+    data = {
+        row[0]: values
+        for row, values in zip(recipients, merge_data(ctx, recipients, fields), strict=True)
+    }
     rows: list[Row] = [row[:4] for row in recipients]
     bucket = TokenBucket(f"sms:{ctx.blast.campaign_id}", rate=ctx.rules.sms_per_second)
     sender = ctx.sender.sms_sender if ctx.sender else ""
