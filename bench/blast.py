@@ -196,6 +196,9 @@ BLOCKS = [
 # --- measures ------------------------------------------------------------------------------------
 
 
+WRITING = ("INSERT INTO", "UPDATE ", "DELETE FROM")
+
+
 class WriteCounter:
     """Counts writing statements on this thread's connection and on any connection opened
     meanwhile (the runner's helper thread records outcomes on its own connection)."""
@@ -205,7 +208,11 @@ class WriteCounter:
         self.lock = threading.Lock()
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+        head = sql.lstrip()[:6].upper()
+        # A WITH statement writes when one of its parts does (UPDATE … RETURNING in a CTE).
+        if head in ("INSERT", "UPDATE", "DELETE") or (
+            head.startswith("WITH") and any(w in sql.upper() for w in WRITING)
+        ):
             with self.lock:
                 self.writes += 1
         return execute(sql, params, many, context)

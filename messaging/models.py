@@ -224,6 +224,11 @@ class Variant(models.Model):
         return f"{self.blast_id}/{self.key}"
 
 
+# A delivery still waiting, in flight or being reconciled (pipeline.finish_if_done waits for
+# these): held, queued, claimed, sending, unknown.
+OPEN_STATUSES = ("held", "queued", "claimed", "sending", "unknown")
+
+
 class Delivery(models.Model):
     class Status(models.TextChoices):
         HELD = "held", _("Held for the A/B winner")
@@ -238,7 +243,10 @@ class Delivery(models.Model):
         SUPPRESSED = "suppressed", _("Not sent (opted out)")
         CANCELLED = "cancelled", _("Cancelled")
 
-    blast = models.ForeignKey(Blast, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: UNIQUE(blast, person) starts with it.
+    blast = models.ForeignKey(
+        Blast, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     # Erasure deletes the person's deliveries with them (crm.gdpr registry, messaging/apps.py).
     person = models.ForeignKey("crm.Person", null=True, on_delete=models.CASCADE, related_name="+")
     address = models.CharField(_("address or number"), max_length=254)
@@ -268,9 +276,22 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["blast", "person"], name="messaging_delivery_unique")
         ]
+        # Every step of a delivery rewrites its row, and a row that changes a column some index
+        # uses gets a new entry in every index whose condition it meets: both indexes below
+        # leave out the rows they are never asked for (the work index: finished rows; the
+        # provider index: rows the provider has not named yet), so a chunk's `sent` step adds
+        # no work-index entries and its earlier steps no provider-index entries.
         indexes = [
-            models.Index(fields=["blast", "status", "id"], name="messaging_delivery_work"),
-            models.Index(fields=["provider_id"], name="messaging_delivery_provider"),
+            models.Index(
+                fields=["blast", "status", "id"],
+                name="messaging_delivery_work",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["provider_id"],
+                name="messaging_delivery_provider",
+                condition=~models.Q(provider_id=""),
+            ),
         ]
 
     def __str__(self) -> str:

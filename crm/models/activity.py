@@ -67,7 +67,11 @@ WEB_ACTION_TYPES = frozenset(
 
 
 class Action(models.Model):
-    person = models.ForeignKey("crm.Person", on_delete=models.CASCADE, related_name="actions")
+    # person and campaign: no index of their own, the (person|campaign, type, occurred_at)
+    # indexes start with them (every action written, e.g. one per blast recipient, paid twice).
+    person = models.ForeignKey(
+        "crm.Person", on_delete=models.CASCADE, related_name="actions", db_index=False
+    )
     campaign = models.ForeignKey(
         "tenancy.Campaign",
         verbose_name=_("campaign"),
@@ -75,6 +79,7 @@ class Action(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="person_actions",
+        db_index=False,
     )
     type = models.CharField(_("type"), max_length=20, choices=ActionType.choices)
     occurred_at = models.DateTimeField(_("when"))

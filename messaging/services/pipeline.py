@@ -1,15 +1,15 @@
-"""The sending pipeline: claim a chunk, check it again, hand it to the provider, record it.
+"""The sending pipeline: take a chunk (checked again), hand it to the provider, record it.
 
-Each delivery row moves `queued → claimed → sending → sent` and every step is one UPDATE over
-the whole chunk:
+Each delivery row moves `queued → sending → sent`, every step one statement over the whole
+chunk (messaging/services/claiming.py):
 
-- claimed: taken with SELECT … FOR UPDATE SKIP LOCKED by one worker, with a lease. A crash
-  here loses nothing: when the lease ends the sweeper puts the rows back in the queue.
-- sending: committed just before the provider call. A crash or a timeout here leaves the
-  outcome unknown: the rows become `unknown` and are reconciled with the provider's events
-  (SendGrid emits `processed` for every message it accepted; Twilio calls back per message),
-  never resent blindly.
-- sent: after the provider accepted the batch.
+- sending: taken with SELECT … FOR UPDATE SKIP LOCKED by one worker, with a lease, and checked
+  again in the same statement (suppressions, consent, address): the refused rows become
+  `suppressed`, the others `sending`, committed before the provider call. A crash or a timeout
+  from here on leaves the outcome unknown: the rows become `unknown` and are reconciled with
+  the provider's events (SendGrid emits `processed` for every message it accepted; Twilio
+  calls back per message), never resent blindly.
+- sent: after the provider accepted the batch, with the timeline actions, in one statement.
 
 A 429 or 5xx puts the chunk back in the queue and pauses every worker for the provider
 (Retry-After, else exponential backoff) through the shared cache.
@@ -25,7 +25,7 @@ import socket
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,12 +35,19 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from crm.models import Action, ActionType, Channel, CustomFieldValue, Person
+from crm.models import Channel
 from messaging import transports
-from messaging.models import Blast, Delivery, MessagingSettings, SenderIdentity
-from messaging.services import audience, render, silence
+from messaging.models import (
+    OPEN_STATUSES,
+    Blast,
+    Delivery,
+    MessagingSettings,
+    SenderIdentity,
+)
+from messaging.services import claiming, render, silence
+from messaging.services.claiming import Recipient, Row, claim, mark  # noqa: F401 (claim: API)
 from messaging.services.ratelimit import TokenBucket
-from messaging.services.tokens import TokenMaker, unsubscribe_url
+from messaging.services.tokens import TokenMaker
 
 log = logging.getLogger(__name__)
 S = Delivery.Status
@@ -49,10 +56,6 @@ MAX_INLINE_WAIT = 30.0
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def lease_until() -> dt.datetime:
-    return timezone.now() + dt.timedelta(seconds=settings.MESSAGING_CLAIM_LEASE_SECONDS)
 
 
 # --- what a blast needs, computed once ----------------------------------------------------------
@@ -65,6 +68,13 @@ class BlastContext:
     rules: MessagingSettings
     compiled: dict[str, render.Compiled] = field(default_factory=dict)
     tokens: TokenMaker = field(default_factory=TokenMaker)
+    take_sql: tuple[str, list[Any]] | None = None  # claiming.take's statement
+    taken_up_to: int = 0  # the last delivery id this runner took
+    _fields: list[tuple[str, int]] | None = None
+
+    @property
+    def public_url(self) -> str:
+        return str(settings.MESSAGING_PUBLIC_URL).rstrip("/")
 
     @property
     def from_email(self) -> str:
@@ -76,6 +86,15 @@ class BlastContext:
         if variant_key not in self.compiled:
             self.compiled[variant_key] = compile_for(self.blast, variant_key, self.sender)
         return self.compiled[variant_key]
+
+    def custom_fields(self) -> list[tuple[str, int]]:
+        """(key, field id) of the custom fields any of the blast's templates merges."""
+        if self._fields is None:
+            keys: set[str] = set()
+            for key in ["", *self.blast.variants.values_list("key", flat=True)]:
+                keys |= self.template(key).custom_keys
+            self._fields = claiming.custom_fields(self.blast, keys)
+        return self._fields
 
 
 def settings_for(campaign_id: int) -> MessagingSettings:
@@ -108,66 +127,43 @@ def context_for(blast: Blast) -> BlastContext:
     return BlastContext(blast=blast, sender=sender, rules=settings_for(blast.campaign_id))
 
 
-def recipient_data(
-    ctx: BlastContext, rows: list[tuple[int, int | None, str, str]]
-) -> dict[int, dict[str, str]]:
-    """Merge values per delivery id: one query for the people, one for custom fields."""
-    person_ids = [p for _d, p, _a, _v in rows if p is not None]
-    people: dict[int, dict[str, Any]] = {
-        row["id"]: dict(row)
-        for row in Person.objects.filter(pk__in=person_ids).values(
-            "id",
-            "first_names",
-            "usage_name",
-            "birth_name",
-            "commune_name",
-            "polling_station_code",
-            "first_source",
-        )
-    }
-    keys: set[str] = set()
-    for compiled in ctx.compiled.values():
-        keys |= compiled.custom_keys
-    custom: dict[int, dict[str, str]] = defaultdict(dict)
-    if keys:
-        for value in CustomFieldValue.objects.filter(
-            person_id__in=person_ids, field__key__in=keys
-        ).values(
-            "person_id", "field__key", "value_text", "value_number", "value_date", "value_bool"
-        ):
-            shown = value["value_text"] or next(
-                (
-                    str(value[k])
-                    for k in ("value_number", "value_date", "value_bool")
-                    if value[k] is not None
-                ),
-                "",
-            )
-            custom[value["person_id"]][f"custom.{value['field__key']}"] = shown
+def merge_data(
+    ctx: BlastContext, rows: Sequence[Recipient], fields: Sequence[tuple[str, int]]
+) -> list[dict[str, str]]:
+    """The merge values of each row as `claiming.take` returns it."""
+    base = ctx.public_url
     campaign_name = ctx.blast.campaign.name
-    base = settings.MESSAGING_PUBLIC_URL.rstrip("/")
-    out: dict[int, dict[str, str]] = {}
-    for delivery_id, person_id, _address, _variant in rows:
-        person = people.get(person_id or 0, {})
-        token = ctx.tokens.make(delivery_id)
-        first = (person.get("first_names") or "").replace(",", " ").split()
-        origin = ctx.rules.data_origin or (
-            f"{person['first_source']} ({campaign_name})"
-            if person.get("first_source")
-            else campaign_name
-        )
+    data_origin = ctx.rules.data_origin
+    make_token = ctx.tokens.make
+    custom = [(f"custom.{key}", 10 + 4 * index) for index, (key, _id) in enumerate(fields)]
+    out = []
+    for row in rows:
+        first_names, usage, birth, commune, bureau, source = row[4:10]
+        token = make_token(row[0])
+        first = (first_names or "").replace(",", " ").split()
         data = {
             "first_name": first[0] if first else "",
-            "last_name": person.get("usage_name") or person.get("birth_name") or "",
-            "commune": person.get("commune_name") or "",
-            "bureau": person.get("polling_station_code") or "",
-            "origin": origin,
-            "unsubscribe_url": unsubscribe_url(token),
+            "last_name": usage or birth or "",
+            "commune": commune or "",
+            "bureau": bureau or "",
+            "origin": data_origin or (f"{source} ({campaign_name})" if source else campaign_name),
+            "unsubscribe_url": f"{base}/m/u/{token}/",
             "preferences_url": f"{base}/m/p/{token}/",
-            **custom.get(person_id or 0, {}),
         }
-        out[delivery_id] = data
+        for name, at in custom:
+            text, number, date, boolean = row[at : at + 4]
+            data[name] = text or next(
+                (str(v) for v in (number, date, boolean) if v is not None), ""
+            )
+        out.append(data)
     return out
+
+
+def recipient_data(ctx: BlastContext, rows: list[Row]) -> dict[int, dict[str, str]]:
+    """Merge values per delivery id (two queries: the people, their custom fields)."""
+    fields = ctx.custom_fields()
+    merged = claiming.merge_rows(rows, fields)
+    return {row[0]: data for row, data in zip(merged, merge_data(ctx, merged, fields), strict=True)}
 
 
 # --- gates -------------------------------------------------------------------------------------
@@ -208,88 +204,7 @@ def pause_provider(channel: str, seconds: float) -> None:
     cache.set(provider_key(channel), until, timeout=int(seconds) + 5)
 
 
-# --- claiming and recording ---------------------------------------------------------------------
-
-Row = tuple[int, int | None, str, str]  # delivery id, person id, address, variant
-
-CLAIM_SQL = """
-UPDATE messaging_delivery SET status = %s, claimed_by = %s, claimed_until = %s,
-       attempts = attempts + 1
-WHERE id IN (
-    SELECT id FROM messaging_delivery WHERE blast_id = %s AND status = %s
-    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
-)
-RETURNING id, person_id, address, variant
-"""
-
-
-def claim(blast_id: int, worker: str, limit: int) -> tuple[str, list[Row]]:
-    """Up to `limit` queued rows, now ours under a token naming this claim."""
-    token = f"{worker}:{uuid.uuid4().hex[:8]}"
-    if connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(CLAIM_SQL, [S.CLAIMED, token, lease_until(), blast_id, S.QUEUED, limit])
-            rows = sorted(cursor.fetchall())
-        return token, rows
-    with transaction.atomic():  # SQLite (embedded mode): one process, no concurrent claims
-        ids = list(
-            Delivery.objects.filter(blast_id=blast_id, status=S.QUEUED)
-            .order_by("id")
-            .values_list("id", flat=True)[:limit]
-        )
-        Delivery.objects.filter(pk__in=ids).update(
-            status=S.CLAIMED, claimed_by=token, claimed_until=lease_until()
-        )
-    return token, list(
-        Delivery.objects.filter(pk__in=ids)
-        .order_by("id")
-        .values_list("id", "person_id", "address", "variant")
-    )
-
-
-def _mark(
-    blast_id: int, token: str, *, frm: str, variant: str | None = None, **changes: Any
-) -> int:
-    # blast_id and status first: the (blast, status, id) index finds the few in-flight rows
-    # (claimed_by alone has no index and would scan every delivery, per chunk).
-    rows = Delivery.objects.filter(blast_id=blast_id, status=frm, claimed_by=token)
-    if variant is not None:
-        rows = rows.filter(variant=variant)
-    return rows.update(**changes)
-
-
-TIMELINE_SQL = """
-INSERT INTO crm_action (person_id, campaign_id, type, occurred_at, source, data)
-SELECT person_id, %s, %s, %s, %s, jsonb_build_object('blast_id', blast_id, 'delivery_id', id)
-FROM messaging_delivery
-WHERE blast_id = %s AND status = %s AND claimed_by = %s AND person_id IS NOT NULL
-"""
-
-
-def _timeline(blast: Blast, token: str, status: str, rows: list[Row], now: dt.datetime) -> None:
-    """One EMAIL_SENT / SMS_SENT action per recipient, in one statement."""
-    kind = ActionType.EMAIL_SENT if blast.channel == Channel.EMAIL else ActionType.SMS_SENT
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                TIMELINE_SQL,
-                [blast.campaign_id, kind, now, blast.name[:500], blast.pk, status, token],
-            )
-        return
-    Action.objects.bulk_create(
-        [
-            Action(
-                person_id=person_id,
-                campaign_id=blast.campaign_id,
-                type=kind,
-                occurred_at=now,
-                source=blast.name[:500],
-                data={"blast_id": blast.pk, "delivery_id": delivery_id},
-            )
-            for delivery_id, person_id, _a, _v in rows
-            if person_id is not None
-        ]
-    )
+# --- recording outcomes ------------------------------------------------------------------
 
 
 def _wait_after(ctx: BlastContext, outcome: transports.Outcome) -> None:
@@ -306,29 +221,18 @@ def _apply_outcome(
 ) -> None:
     now = timezone.now()
     if outcome.status == transports.SENT:
-        with transaction.atomic():
-            _timeline(ctx.blast, token, S.SENDING, rows, now)
-            _mark(
-                ctx.blast.pk,
-                token,
-                frm=S.SENDING,
-                variant=variant,
-                status=S.SENT,
-                sent_at=now,
-                provider_id=outcome.provider_id[:100],
-                claimed_until=None,
-            )
+        claiming.record_sent(ctx.blast, token, variant, rows, outcome.provider_id)
         cache.delete(f"messaging:backoff:{ctx.blast.channel}")
     elif outcome.status == transports.RETRY:
-        _mark(ctx.blast.pk, token, frm=S.SENDING, variant=variant, status=S.QUEUED,
+        mark(ctx.blast.pk, token, frm=S.SENDING, variant=variant, status=S.QUEUED,
               claimed_until=None, reason=outcome.error[:200])  # fmt: skip
         _wait_after(ctx, outcome)
     elif outcome.status == transports.UNKNOWN:
         grace = dt.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER_SECONDS)
-        _mark(ctx.blast.pk, token, frm=S.SENDING, variant=variant, status=S.UNKNOWN,
+        mark(ctx.blast.pk, token, frm=S.SENDING, variant=variant, status=S.UNKNOWN,
               claimed_until=now + grace, reason=outcome.error[:200])  # fmt: skip
     else:
-        _mark(
+        mark(
             ctx.blast.pk,
             token,
             frm=S.SENDING,
@@ -336,17 +240,6 @@ def _apply_outcome(
             status=S.FAILED,
             reason=outcome.error[:200],
         )
-
-
-def _drop_refused(ctx: BlastContext, token: str, rows: list[Row]) -> list[Row]:
-    if not audience.suppress_refused(ctx.blast, token):
-        return rows
-    still = set(
-        Delivery.objects.filter(
-            blast_id=ctx.blast.pk, status=S.CLAIMED, claimed_by=token
-        ).values_list("id", flat=True)
-    )
-    return [r for r in rows if r[0] in still]
 
 
 class InFlight:
@@ -394,79 +287,88 @@ def _send_and_record(
     _apply_outcome(ctx, token, key, group, outcome)
 
 
+def _email_batch(
+    ctx: BlastContext, key: str, group: list[Recipient], fields: Sequence[tuple[str, int]]
+) -> transports.EmailBatch:
+    compiled = ctx.template(key)
+    recipients = []
+    for row, data in zip(group, merge_data(ctx, group, fields), strict=True):
+        recipients.append(
+            transports.EmailRecipient(
+                delivery_id=row[0],
+                address=row[2],
+                values=compiled.values(data),
+                headers={
+                    "List-Unsubscribe": f"<{data['unsubscribe_url']}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+            )
+        )
+    variant = ctx.blast.variants.filter(key=key).first() if key else None
+    from_email = ctx.from_email
+    if variant and variant.from_name and ctx.sender is not None:
+        from_email = f"{variant.from_name} <{ctx.sender.from_email}>"
+    return transports.EmailBatch(
+        campaign_id=ctx.blast.campaign_id,
+        blast_id=ctx.blast.pk,
+        from_email=from_email,
+        reply_to=ctx.sender.reply_to if ctx.sender else "",
+        compiled=compiled,
+        recipients=recipients,
+        track_clicks=ctx.blast.track_clicks,
+        track_opens=ctx.rules.open_tracking,
+    )
+
+
 def send_email_chunk(
-    ctx: BlastContext, token: str, rows: list[Row], flight: InFlight | None = None
+    ctx: BlastContext, token: str, rows: list[Recipient], flight: InFlight | None = None
 ) -> None:
+    """Rows `claiming.take` just moved to `sending`: one provider call per variant, each
+    started once the previous call's outcome is recorded."""
     flight = flight or InFlight(enabled=False)
-    rows = _drop_refused(ctx, token, rows)
-    if not rows:
-        return
-    by_variant: dict[str, list[Row]] = defaultdict(list)
+    renew_after = time.monotonic() + settings.MESSAGING_CLAIM_LEASE_SECONDS / 2
+    by_variant: dict[str, list[Recipient]] = defaultdict(list)
     for row in rows:
         by_variant[row[3]].append(row)
-    for key in by_variant:
-        ctx.template(key)
-    data = recipient_data(ctx, rows)
-    for key, group in by_variant.items():
-        compiled = ctx.template(key)
-        recipients = []
-        for delivery_id, _person_id, address, _variant in group:
-            values = compiled.values(data[delivery_id])
-            link = data[delivery_id]["unsubscribe_url"]
-            recipients.append(
-                transports.EmailRecipient(
-                    delivery_id=delivery_id,
-                    address=address,
-                    values=values,
-                    headers={
-                        "List-Unsubscribe": f"<{link}>",
-                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                    },
-                )
-            )
-        variant = ctx.blast.variants.filter(key=key).first() if key else None
-        from_email = ctx.from_email
-        if variant and variant.from_name and ctx.sender is not None:
-            from_email = f"{variant.from_name} <{ctx.sender.from_email}>"
-        batch = transports.EmailBatch(
-            campaign_id=ctx.blast.campaign_id,
-            blast_id=ctx.blast.pk,
-            from_email=from_email,
-            reply_to=ctx.sender.reply_to if ctx.sender else "",
-            compiled=compiled,
-            recipients=recipients,
-            track_clicks=ctx.blast.track_clicks,
-            track_opens=ctx.rules.open_tracking,
-        )
+    fields = ctx.custom_fields()
+    keys = list(by_variant)
+    for index, key in enumerate(keys):
+        group = by_variant[key]
+        batch = _email_batch(ctx, key, group, fields)
         flight.wait()  # the previous call's outcome first: a 429/5xx there pauses this one
         if provider_pause_left(ctx.blast.channel) > 0:
-            # Another worker was just told to wait (429/5xx): give the rows back untouched.
-            _mark(ctx.blast.pk, token, frm=S.CLAIMED, status=S.QUEUED, claimed_until=None)
+            # Another worker was just told to wait (429/5xx): give the rows not yet handed to
+            # the provider back, untouched.
+            for left in keys[index:]:
+                mark(ctx.blast.pk, token, frm=S.SENDING, variant=left, status=S.QUEUED,
+                     claimed_until=None)  # fmt: skip
             return
-        # Committed before the call: a crash from here on leaves the outcome unknown.
-        if _mark(ctx.blast.pk, token, frm=S.CLAIMED, variant=key, status=S.SENDING) != len(group):
+        if time.monotonic() > renew_after and not claiming.renew(
+            ctx.blast.pk, token, key, len(group)
+        ):
+            # The lease ran out and the sweeper took rows back (they are `unknown` and will be
+            # reconciled): this batch is not sent.
             log.warning("blast %s: lease lost before sending, chunk left", ctx.blast.pk)
             continue
-        flight.start(functools.partial(_send_and_record, ctx, token, key, group, batch))
+        sent = [row[:4] for row in group]
+        flight.start(functools.partial(_send_and_record, ctx, token, key, sent, batch))
 
 
-def send_sms_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
-    """Each SMS paced by the shared bucket; the chunk is recorded in a few statements."""
+def send_sms_chunk(ctx: BlastContext, token: str, recipients: list[Recipient]) -> None:
+    """Rows `claiming.take` just moved to `sending`, each SMS paced by the shared bucket; the
+    chunk is recorded in a few statements."""
     import requests
 
     from messaging.services.sms import sms_length
 
-    rows = _drop_refused(ctx, token, rows)
-    if not rows:
-        return
-    for row in rows:
-        ctx.template(row[3])
-    data = recipient_data(ctx, rows)
+    fields = ctx.custom_fields()
+    data = {
+        row[0]: values
+        for row, values in zip(recipients, merge_data(ctx, recipients, fields), strict=True)
+    }
+    rows: list[Row] = [row[:4] for row in recipients]
     bucket = TokenBucket(f"sms:{ctx.blast.campaign_id}", rate=ctx.rules.sms_per_second)
     sender = ctx.sender.sms_sender if ctx.sender else ""
-    if _mark(ctx.blast.pk, token, frm=S.CLAIMED, status=S.SENDING) != len(rows):
-        log.warning("blast %s: lease lost before sending, chunk left", ctx.blast.pk)
-        return
     results: list[tuple[Row, transports.Outcome, int]] = []
     with requests.Session() as session:
         for row in rows:
@@ -502,7 +404,7 @@ def send_sms_chunk(ctx: BlastContext, token: str, rows: list[Row]) -> None:
             ["status", "reason", "sent_at", "provider_id", "claimed_until", "sms_segments"],
         )
         if sent_rows:
-            _timeline(ctx.blast, token, S.SENT, sent_rows, now)
+            claiming.timeline(ctx.blast, sent_rows, now)
         Delivery.objects.filter(blast_id=ctx.blast.pk, status=S.SENDING, claimed_by=token).exclude(
             pk__in=[r[0] for r, _o, _s in results]
         ).update(status=S.QUEUED, claimed_until=None)
@@ -553,12 +455,14 @@ def _run(blast_id: int, max_chunks: int | None, flight: InFlight) -> str:
             time.sleep(wait)
             continue
         size = settings.MESSAGING_BATCH_SIZE if blast.is_email else sms_chunk(ctx)
-        token, rows = claim(blast_id, worker, size)
-        if not rows:
+        token, rows, taken = claiming.take(ctx, worker, size)
+        if not taken:
             flight.wait()  # the last chunk recorded before the blast may finish
             finish_if_done(blast_id)
             return "done"
-        if blast.is_email:
+        if not rows:
+            pass  # every row taken was refused (now `suppressed`)
+        elif blast.is_email:
             send_email_chunk(ctx, token, rows, flight)
         else:
             send_sms_chunk(ctx, token, rows)
@@ -573,7 +477,7 @@ def sms_chunk(ctx: BlastContext) -> int:
     return max(1, min(200, ctx.rules.sms_per_second // 2))
 
 
-OPEN_STATES = (S.QUEUED, S.CLAIMED, S.SENDING, S.UNKNOWN, S.HELD)
+OPEN_STATES = OPEN_STATUSES
 
 
 def finish_if_done(blast_id: int) -> bool:
