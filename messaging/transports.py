@@ -94,6 +94,24 @@ def is_batch_backend(path: str | None = None) -> bool:
     return (path or settings.MESSAGING_EMAIL_BACKEND).startswith("anymail.")
 
 
+OUTBOX_EMAIL_BACKEND = "messaging.backends.OutboxEmailBackend"
+
+
+def is_outbox(channel: str) -> bool:
+    """The embedded provider: messages go to our own OutboxMessage table."""
+    if channel == "email":
+        return settings.MESSAGING_EMAIL_BACKEND == OUTBOX_EMAIL_BACKEND
+    return settings.MESSAGING_SMS_BACKEND == "outbox"
+
+
+def reports_every_message(channel: str) -> bool:
+    """The provider sends an event for every message it accepted (Anymail ESPs, Twilio), so a
+    message without any event after the grace period never left."""
+    if channel == "email":
+        return is_batch_backend()
+    return settings.MESSAGING_SMS_BACKEND == "twilio"
+
+
 SENDGRID_BACKEND = "anymail.backends.sendgrid.EmailBackend"
 
 

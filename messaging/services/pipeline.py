@@ -33,6 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from crm.models import Channel
@@ -42,6 +43,7 @@ from messaging.models import (
     Blast,
     Delivery,
     MessagingSettings,
+    OutboxMessage,
     SenderIdentity,
 )
 from messaging.services import claiming, render, silence
@@ -493,9 +495,10 @@ def finish_if_done(blast_id: int) -> bool:
 
 def recover(now: dt.datetime | None = None) -> dict[str, int]:
     """Take back what crashed workers held: expired claims are queued again; rows caught in
-    `sending` become `unknown`; unknown rows whose grace passed without any provider event
-    are queued again when the provider reports every accepted message (Anymail ESPs, Twilio),
-    else marked failed (never resent blindly)."""
+    `sending` become `unknown`. Unknown rows whose grace passed: with the outbox (our own
+    table is the provider's record) those it holds are sent and the others queued again;
+    without any provider event, they are queued again when the provider reports every
+    accepted message (Anymail ESPs, Twilio), else marked failed (never resent blindly)."""
     now = now or timezone.now()
     grace = dt.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER_SECONDS)
     requeued = Delivery.objects.filter(status=S.CLAIMED, claimed_until__lt=now).update(
@@ -505,15 +508,24 @@ def recover(now: dt.datetime | None = None) -> dict[str, int]:
         status=S.UNKNOWN, claimed_until=now + grace, reason="worker lost while sending"
     )
     stale = Delivery.objects.filter(status=S.UNKNOWN, claimed_until__lt=now)
-    email_reports = transports.is_batch_backend()
-    sms_reports = settings.MESSAGING_SMS_BACKEND == "twilio"
-    resent = failed = 0
-    for channel, reports in ((Channel.EMAIL, email_reports), (Channel.SMS, sms_reports)):
+    reconciled = resent = failed = 0
+    for channel in (Channel.EMAIL, Channel.SMS):
         rows = stale.filter(blast__channel=channel)
-        if reports:
+        if transports.is_outbox(channel):
+            in_outbox = Exists(OutboxMessage.objects.filter(delivery=OuterRef("pk")))
+            reconciled += rows.filter(in_outbox).update(
+                status=S.SENT, sent_at=now, claimed_until=None, reason="reconciled: in the outbox"
+            )
+        if transports.reports_every_message(channel) or transports.is_outbox(channel):
             resent += rows.update(
                 status=S.QUEUED, claimed_until=None, claimed_by="", reason="no provider record"
             )
         else:
             failed += rows.update(status=S.FAILED, reason="outcome unknown: not resent")
-    return {"requeued": requeued, "unknown": unknown, "resent": resent, "failed": failed}
+    return {
+        "requeued": requeued,
+        "unknown": unknown,
+        "reconciled": reconciled,
+        "resent": resent,
+        "failed": failed,
+    }

@@ -196,6 +196,29 @@ def test_unknown_without_any_provider_record_is_sent_again_after_the_grace(
     assert set(sendgrid.counts().values()) == {1} and len(sendgrid.counts()) == 3
 
 
+def test_with_the_outbox_a_lost_worker_is_reconciled_exactly(
+    audience, make_blast, campaign, settings
+):
+    """The embedded provider is our own table: what it holds was sent, the rest is sent now."""
+    settings.MESSAGING_RECONCILE_AFTER_SECONDS = 0
+    blast = make_blast(audience(campaign, 3))
+    blasts.start_blast(blast.pk)
+    _token, rows = pipeline.claim(blast.pk, pipeline.worker_id(), 10)
+    ids = [r[0] for r in rows]
+    Delivery.objects.filter(pk__in=ids).update(
+        status=S.SENDING, claimed_until=timezone.now() - dt.timedelta(seconds=1)
+    )  # the worker died after the outbox stored the first message
+    first = Delivery.objects.get(pk=ids[0])
+    OutboxMessage.objects.create(campaign=campaign, delivery=first, to=first.address)
+    pipeline.recover(timezone.now())
+    report = pipeline.recover(timezone.now() + dt.timedelta(seconds=1))
+    assert (report["reconciled"], report["resent"], report["failed"]) == (1, 2, 0)
+    pipeline.run_blast(blast.pk)
+    assert statuses(blast) == {S.SENT: 3}
+    per_recipient = OutboxMessage.objects.filter(delivery__blast=blast).values_list("to", flat=True)
+    assert sorted(per_recipient) == sorted(set(per_recipient)) and len(per_recipient) == 3
+
+
 def test_unsubscribe_after_snapshot_is_not_sent(audience, make_blast, campaign, sendgrid, client):
     segment = audience(campaign, 4)
     blast = make_blast(segment)
