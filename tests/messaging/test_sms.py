@@ -66,6 +66,29 @@ def test_token_bucket_hands_out_one_slot_per_interval_across_callers(redis_url):
     assert all(b - a >= 0.2 - 0.01 for a, b in zip(waits, waits[1:], strict=False))
 
 
+def test_token_bucket_makes_up_a_short_pause_but_not_idleness(redis_url):
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    key = "cocarde:messaging:bucket:catch-up"
+    bucket = TokenBucket("catch-up", rate=10, catch_up=0.5, client=client)
+
+    def schedule_behind(seconds: float) -> None:
+        now, micro = client.time()
+        client.set(key, str(now * 1_000_000 + micro - int(seconds * 1_000_000)))
+
+    # Workers paused 0.3 s (recording, taking a chunk): the 3 slots missed and the current
+    # one are used now, then the schedule is back to one slot every 0.1 s.
+    schedule_behind(0.3)
+    waits = [bucket.reserve() for _ in range(6)]
+    assert [w <= 0.01 for w in waits] == [True, True, True, True, False, False]
+    assert 0.05 <= waits[4] <= 0.15 and 0.15 <= waits[5] <= 0.25
+    # Idle for 2 s (longer than the catch-up): no burst, the schedule restarts from now.
+    schedule_behind(2.0)
+    waits = [bucket.reserve() for _ in range(3)]
+    assert waits[0] == pytest.approx(0, abs=0.02) and waits[1] > 0.05 and waits[2] > 0.15
+
+
 @pytest.fixture
 def sms_campaign_rules(campaign):
     MessagingSettings.objects.update_or_create(
