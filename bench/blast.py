@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._setup import django_setup, scratch_database
+from bench._setup import django_setup, free_port, scratch_database
 
 
 def log(message: str) -> None:
@@ -83,12 +83,6 @@ def serve(port: int) -> None:
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.serve_forever()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def provider_state(base: str) -> dict[str, Any]:

@@ -32,3 +32,14 @@ def _default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Celery marks "inside an eager task" with one process-wide flag that two eager tasks
+    overlapping in different threads (webhooks reaching the live server at once) can leave
+    set; a later test's `result.get()` would then refuse to wait. Each test starts clean."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
