@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from canvassing import phone, services, sync
 from canvassing.models import DoorCampaign, Outcome, PhoneCampaign
+from canvassing.surveys import validate_survey
 from cocarde.demo import demo_admin_password
 from cocarde.tenancy import services as tenancy_services
 from cocarde.tenancy.models import Campaign, StaffRole
@@ -165,7 +166,7 @@ def load(*, stdout: TextIO) -> None:
             name="Phoning des sympathisants (démo)",
             segment=segment,
             instructions="Présentez-vous, proposez le porte-à-porte du samedi.",
-            survey=services.validate_survey(SURVEY[:2]),
+            survey=validate_survey(SURVEY[:2]),
         )
         pc.callers.add(canvasser)  # type: ignore[arg-type]
         phone.fill_targets(pc, actor=None)

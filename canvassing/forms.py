@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from canvassing.models import DoorCampaign, PhoneCampaign, QuestionType
-from canvassing.services import canvassers_of, validate_survey
+from canvassing.services import canvassers_of
+from canvassing.surveys import validate_survey
 from cocarde.tenancy.permissions import Capability, campaigns_for
 from crm.segments.selectors import segments_for
 from territory.models import Zone

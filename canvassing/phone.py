@@ -146,7 +146,7 @@ def record_call(
             raise ValidationError(_("Your claim on this person has expired: take the next one."))
         person = target.person
         source = f"phonebank:{phone_campaign.pk}"
-        from canvassing.services import clean_answers
+        from canvassing.surveys import clean_answers
 
         clean = clean_answers(phone_campaign.survey, answers or {})
         try:

@@ -32,7 +32,7 @@ from canvassing.models import (
     Visit,
 )
 from canvassing.selectors import assignment_covering
-from canvassing.services import clean_answers
+from canvassing.surveys import clean_answers
 from cocarde.audit.services import record_event
 from crm.models import (
     ActionType,

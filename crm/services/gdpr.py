@@ -87,13 +87,14 @@ def erase_person(person: Person, *, actor: Any, reason: str = "request") -> dict
     keep their own legally required copy. Logged with who did it, without personal data.
     """
     person = Person.objects.select_for_update().get(pk=person.pk)
-    keys = [("email", k) for k in person.emails.values_list("suppression_key", flat=True)]
-    keys += [("phone", k) for k in person.phones.values_list("suppression_key", flat=True)]
+    emails = dict(person.emails.values_list("email", "suppression_key"))
+    phones = dict(person.phones.values_list("e164", "suppression_key"))
+    keys = [("email", k) for k in emails.values()] + [("phone", k) for k in phones.values()]
     keys += [("roll", suppression_key_for("roll", k)) for k in roll_identities(person)]
     suppressed = suppress_keys(keys, campaign_id=None, channel="", reason=Suppression.Reason.ERASED)
-    emails = list(person.emails.values_list("email", flat=True))
-    phones = list(person.phones.values_list("e164", flat=True))
-    by_address = {name: erase(person, emails, phones) for name, erase in erasers().items()}
+    by_address = {
+        name: erase(person, list(emails), list(phones)) for name, erase in erasers().items()
+    }
     kept = 0
     for registration in registrations():
         if registration.on_erase == OnErase.KEEP:
