@@ -1,5 +1,7 @@
 """The WSGI application bench/webhooks.py serves with gunicorn: Cocarde's own, plus a baseline
-view at /bench/signature-only/<campaign>/ that only verifies the Stripe signature."""
+view at /bench/signature-only/<campaign>/ that only verifies the Stripe signature, and a floor
+view at /bench/durable-insert/<campaign>/ that verifies it and then commits the body with one
+raw prepared INSERT, the least any endpoint that stores events durably must do."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ from _setup import django_setup
 
 django_setup()
 
+import psycopg  # noqa: E402
 import stripe  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # noqa: E402
 from django.urls import clear_url_caches, path  # noqa: E402
 from django.views.decorators.csrf import csrf_exempt  # noqa: E402
@@ -39,6 +43,20 @@ def signature_only(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return HttpResponse("ok")
 
 
+@csrf_exempt
+def durable_insert(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    response = signature_only(request, campaign_id)
+    if response.status_code == 200:
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(
+                "INSERT INTO bench_inbox (payload) VALUES (%s::jsonb)", [request.body.decode()],
+                prepare=True,
+            )  # fmt: skip
+    return response
+
+
+urls.urlpatterns.insert(0, path("bench/durable-insert/<int:campaign_id>/", durable_insert))
 urls.urlpatterns.insert(0, path("bench/signature-only/<int:campaign_id>/", signature_only))
 clear_url_caches()
 application = get_wsgi_application()

@@ -286,7 +286,10 @@ class WebhookEvent(models.Model):
     processing exactly-once."""
 
     campaign = models.ForeignKey(
-        "tenancy.Campaign", on_delete=models.CASCADE, related_name="stripe_events"
+        "tenancy.Campaign",
+        on_delete=models.CASCADE,
+        related_name="stripe_events",
+        db_index=False,  # the unique (campaign, event_id) index serves it
     )
     event_id = models.CharField(max_length=100)
     type = models.CharField(max_length=100)
@@ -301,6 +304,13 @@ class WebhookEvent(models.Model):
         verbose_name_plural = _("Stripe events")
         constraints = [
             models.UniqueConstraint(fields=["campaign", "event_id"], name="webhookevent_unique")
+        ]
+        indexes = [  # the drain and the sweeper read the pending events, oldest first
+            models.Index(
+                fields=["stripe_created", "id"],
+                condition=models.Q(processed_at__isnull=True),
+                name="webhookevent_pending",
+            )
         ]
 
     def __str__(self) -> str:

@@ -117,6 +117,10 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if "postgresql" in DATABASES["default"]["ENGINE"] and env_bool("DB_PREPARED_STATEMENTS", True):
+    # Django binds its own queries client-side, never prepared; this only lets the few hot
+    # statements that ask for it (the Stripe inbox) be prepared once per connection.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded mode serves one user at a time; WAL and a busy timeout avoid "database is
     # locked" when the in-process task runner writes while a request reads.
