@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 from django.core import mail
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 
 from crm.models import Action, ActionType
@@ -143,6 +143,18 @@ def test_a_changed_secret_is_seen_by_the_next_delivery_despite_the_cached_one(ca
         "evt_rot_1",
         "evt_rot_2",
     ]
+
+
+def test_a_connection_the_server_closed_is_replaced_and_the_event_stored(campaign, postgres):
+    """The inbox skips Django's per-request health check: a dead persistent connection (the
+    database restarted) must still not lose a delivery."""
+    first = event_body("payment_intent.succeeded", paid_intent(campaign, "pa" * 16))
+    second = event_body("payment_intent.succeeded", paid_intent(campaign, "pb" * 16))
+    assert deliver(campaign, first).status_code == 200  # the secret is cached from here on
+    with pytest.raises(OperationalError), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    assert deliver(campaign, second).content == b"queued"
+    assert WebhookEvent.objects.count() == Donation.objects.count() == 2
 
 
 def test_an_event_for_another_campaign_changes_nothing_there(campaign, funded_campaign):
