@@ -12,6 +12,11 @@ Baselines in the same run, on the same people:
 - R: a render-only loop (the compiled template rendered for each recipient, data in memory);
 - T: a raw HTTP client posting pre-built payloads (1,000 personalisations each) to the server.
 
+The database floor, in the same run: the least database work the rules ask of each recipient
+(snapshot row, chunk taken under lock with the suppression check repeated, row marked sent,
+timeline action), as raw SQL with nothing else, for a copy of the blast; its rate against
+min(R, T) bounds what any pipeline writing those rows could reach.
+
 Then SMS pacing: a blast of S messages paced at R/s to a local Twilio-like server; the rate the
 server saw against the configured one.
 
@@ -292,6 +297,68 @@ def run_transport(url: str, size: int) -> float:
     return time.perf_counter() - started
 
 
+# The floor: the least database work the issue's rules ask of a blast, per recipient, in raw SQL
+# and nothing else (no rendering, no HTTP, no Python per recipient): the snapshot row, the chunk
+# taken under lock with the suppression check repeated, the row marked sent, the timeline action.
+FLOOR_SNAPSHOT = """
+INSERT INTO messaging_delivery (blast_id, person_id, address, variant, status, reason, attempts,
+                                claimed_by, provider_id, created_at)
+SELECT %(blast)s, m.person_id, e.email, '', 'queued', '', 0, '', '', now()
+FROM crm_segmentmember m JOIN crm_emailaddress e ON e.person_id = m.person_id AND e.is_primary
+WHERE m.segment_id = %(segment)s AND NOT EXISTS (
+    SELECT 1 FROM crm_suppression s WHERE s.key_hash = e.suppression_key AND s.channel = 'email')
+"""
+FLOOR_TAKE = """
+WITH picked AS (
+    SELECT id FROM messaging_delivery
+    WHERE blast_id = %(blast)s AND status = 'queued' AND id > %(after)s
+    ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED
+)
+UPDATE messaging_delivery d SET attempts = d.attempts + 1, status = CASE WHEN EXISTS (
+    SELECT 1 FROM crm_suppression s JOIN crm_emailaddress e ON s.key_hash = e.suppression_key
+    WHERE e.email = d.address AND s.channel = 'email') THEN 'suppressed' ELSE 'sending' END
+FROM picked WHERE d.id = picked.id
+RETURNING d.id, d.person_id
+"""
+FLOOR_SENT = """
+UPDATE messaging_delivery SET status = 'sent', provider_id = 'sg-' || id, sent_at = now()
+WHERE id = ANY(%(ids)s)
+"""
+FLOOR_TIMELINE = """
+INSERT INTO crm_action (type, occurred_at, source, data, campaign_id, person_id)
+SELECT 'email_sent', now(), '', jsonb_build_object('blast_id', %(blast)s), %(campaign)s, person
+FROM unnest(%(people)s::bigint[]) AS person
+"""
+
+
+def run_db_floor(blast_id: int) -> float:
+    """Seconds the floor takes for a copy of the measured blast (same segment, same people)."""
+    from django.db import connection, transaction
+
+    from messaging.models import Blast
+
+    blast = Blast.objects.get(pk=blast_id)
+    blast.pk = None
+    blast.name = "Floor"
+    blast.save()
+    params = {"blast": blast.pk, "segment": blast.segment_id, "campaign": blast.campaign_id}
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(FLOOR_SNAPSHOT, params)
+        after = 0
+        while True:
+            with transaction.atomic():
+                cursor.execute(FLOOR_TAKE, {**params, "after": after})
+                taken = sorted(cursor.fetchall())
+            if not taken:
+                break
+            after = taken[-1][0]
+            with transaction.atomic():
+                cursor.execute(FLOOR_SENT, {"ids": [row[0] for row in taken]})
+                cursor.execute(FLOOR_TIMELINE, {**params, "people": [row[1] for row in taken]})
+    return time.perf_counter() - started
+
+
 def run_sms(campaign: Any, count: int, rate: int, base: str, workers: int) -> float:
     import datetime as dt
 
@@ -417,6 +484,8 @@ def main() -> None:
             log(f"  R (render only) {render_s:.2f}s")
             transport_s = run_transport(url, args.size)
             log(f"  T (raw HTTP) {transport_s:.2f}s")
+            floor_s = run_db_floor(blast_id)
+            log(f"  database floor {floor_s:.2f}s")
             sms_error = run_sms(
                 campaign, min(args.sms, args.size), args.sms_rate, base, args.sms_workers
             )
@@ -436,6 +505,8 @@ def main() -> None:
                 "render_per_second": round(args.size / render_s, 1),
                 "transport_per_second": round(args.size / transport_s, 1),
                 "sms_rate": args.sms_rate,
+                "db_floor_per_second": round(args.size / floor_s, 1),
+                "db_floor_vs_render_or_transport": round(args.size / floor_s / slowest_baseline, 3),
             }
         )
     )
