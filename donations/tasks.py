@@ -167,6 +167,16 @@ def bulk_process_pending_events() -> int:
     return process_pending()
 
 
+@shared_task(name="donations.tasks.bulk_empty_old_webhook_payloads")
+def bulk_empty_old_webhook_payloads() -> int:
+    """Applied Stripe events only: a pending one still needs its payload."""
+    from cocarde.payloads import empty_payloads, retention_cutoff
+    from donations.models import WebhookEvent
+
+    applied = WebhookEvent.objects.filter(processed_at__isnull=False)
+    return empty_payloads(applied, received_before=retention_cutoff())
+
+
 @shared_task(name="donations.tasks.bulk_reconcile_payments")
 def bulk_reconcile_payments() -> dict[str, dict[str, int]]:
     from donations.services.reconcile import reconcile_all

@@ -23,6 +23,14 @@ def bulk_start_blast(blast_id: int) -> bool:
     return start_blast(blast_id)
 
 
+@app.task(name="messaging.tasks.bulk_empty_old_provider_payloads")
+def bulk_empty_old_provider_payloads() -> int:
+    from cocarde.payloads import empty_payloads, retention_cutoff
+    from messaging.models import ProviderEvent
+
+    return empty_payloads(ProviderEvent.objects.all(), received_before=retention_cutoff())
+
+
 @app.task(name="messaging.tasks.bulk_sweep")
 def bulk_sweep() -> dict[str, Any]:
     return sweep()

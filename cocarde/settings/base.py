@@ -353,6 +353,10 @@ MESSAGING_RECONCILE_AFTER_SECONDS = env_int("MESSAGING_RECONCILE_AFTER_SECONDS",
 # Polls close at this local time on election day (electoral silence ends then).
 MESSAGING_POLLS_CLOSE = env_str("MESSAGING_POLLS_CLOSE", "20:00")
 
+# Days raw webhook payloads (Stripe, SendGrid, Twilio), which name people, are kept before
+# being emptied (cocarde/payloads.py); the events' ids and effects stay.
+PROVIDER_PAYLOAD_RETENTION_DAYS = env_int("PROVIDER_PAYLOAD_RETENTION_DAYS", 90)
+
 CELERY_BEAT_SCHEDULE = {
     "messaging-sweep": {"task": "messaging.tasks.bulk_sweep", "schedule": 60},
     "crm-retention": {
@@ -363,6 +367,14 @@ CELERY_BEAT_SCHEDULE = {
     "donations-reconcile": {
         "task": "donations.tasks.bulk_reconcile_payments",
         "schedule": 60 * 60,
+    },
+    "messaging-payload-retention": {
+        "task": "messaging.tasks.bulk_empty_old_provider_payloads",
+        "schedule": 24 * 60 * 60,
+    },
+    "donations-payload-retention": {
+        "task": "donations.tasks.bulk_empty_old_webhook_payloads",
+        "schedule": 24 * 60 * 60,
     },
     # Applies stored Stripe events whose task was lost or crashed.
     "donations-pending-events": {

@@ -157,6 +157,30 @@ def test_a_connection_the_server_closed_is_replaced_and_the_event_stored(campaig
     assert WebhookEvent.objects.count() == Donation.objects.count() == 2
 
 
+def test_applied_payloads_are_emptied_after_the_retention_period(campaign, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from donations.tasks import bulk_empty_old_webhook_payloads
+
+    settings.PROVIDER_PAYLOAD_RETENTION_DAYS = 90
+    body = event_body("payment_intent.succeeded", paid_intent(campaign, "pc" * 16))
+    assert deliver(campaign, body).content == b"queued"
+    pending = WebhookEvent.objects.create(
+        campaign=campaign, event_id="evt_pending", type="charge.refunded", payload={"id": "x"}
+    )
+    WebhookEvent.objects.update(received_at=timezone.now() - dt.timedelta(days=91))
+
+    assert bulk_empty_old_webhook_payloads.delay().get() == 1
+    applied = WebhookEvent.objects.exclude(pk=pending.pk).get()
+    assert applied.payload == {} and applied.processed_at is not None
+    pending.refresh_from_db()
+    assert pending.payload == {"id": "x"}  # not applied yet: still needed
+    assert Donation.objects.get().email  # the gift itself is the record
+    assert deliver(campaign, body).content == b"duplicate"
+
+
 def test_an_event_for_another_campaign_changes_nothing_there(campaign, funded_campaign):
     other = funded_campaign("Bob Durand")
     payment = paid_intent(campaign, "p4" * 16)
