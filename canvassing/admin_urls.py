@@ -20,4 +20,5 @@ urlpatterns = [
     path("<int:pk>/flag/<int:flag_id>/", v.review, name="canvassing_review"),
     path("phone/new/", v.phone_create, name="canvassing_phone_create"),
     path("phone/<int:pk>/", v.phone_detail, name="canvassing_phone_detail"),
+    path("phone/<int:pk>/edit/", v.phone_edit, name="canvassing_phone_edit"),
 ]

@@ -246,11 +246,37 @@ def phone_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def phone_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _phone_campaign(request: HttpRequest, pk: int) -> PhoneCampaign:
     try:
-        pc = _phone_campaigns(request.user).get(pk=pk)
+        return _phone_campaigns(request.user).get(pk=pk)  # type: ignore[no-any-return]
     except PhoneCampaign.DoesNotExist:
         raise Http404 from None
+
+
+def phone_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    pc = _phone_campaign(request, pk)
+    form = PhoneCampaignForm(request.POST or None, instance=pc, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        callers = data.pop("callers", None)
+        try:
+            changed = phone.update_phone_campaign(pc, actor=request.user, callers=callers, **data)
+        except PermissionError:
+            raise Http404 from None
+        messages.success(request, _("Campaign saved."))
+        if "segment" in changed:
+            added = phone.fill_targets(pc, actor=request.user)
+            messages.success(request, _("%(n)s new people to call.") % {"n": added})
+        return redirect("canvassing_phone_detail", pc.pk)
+    return render(
+        request,
+        "canvassing/admin/form.html",
+        {"form": form, "title": _("Edit %(name)s") % {"name": pc.name}},
+    )
+
+
+def phone_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pc = _phone_campaign(request, pk)
     statuses = dict(
         PhoneTarget.objects.filter(phone_campaign=pc)
         .values("status")

@@ -239,6 +239,7 @@ class PhoneCampaignForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         campaigns = campaigns_for(user, Capability.PLAN_FIELD)
         self.fields["campaign"].queryset = campaigns
+        self.fields["campaign"].disabled = bool(self.instance.pk)  # never moved to another
         self.fields["segment"].queryset = segments_for(user).filter(campaign__in=campaigns)
         from django.contrib.auth import get_user_model
 

@@ -136,3 +136,60 @@ def test_the_caller_screen_has_a_tel_link_and_records_once(make_campaign, make_u
     assert Call.objects.count() == 1
     stranger = make_user()
     assert login(stranger).get(reverse("terrain_phone", args=[pc.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_edit_screen_changes_the_script_and_segment_and_keeps_the_queue(
+    make_campaign, make_user, make_staff, login
+):
+    import json
+
+    from cocarde.audit.models import AuditEvent
+
+    pc, persons, (caller,) = setup_calls(make_campaign, make_user, people=3)
+    phone.record_call(phone.claim_next(pc, caller), caller, outcome="no_answer", answers={})
+    for i in range(2):  # two people joined since the queue was filled
+        newcomer = create_person(
+            actor=None, campaign=pc.campaign, first_names=f"N{i}", birth_name="Y"
+        )
+        add_phone(newcomer, f"06 98 76 54 {i:02d}")
+    everyone = Segment.objects.create(
+        campaign=pc.campaign, name="Tout le monde", kind="dynamic",
+        criteria={"op": "and", "children": []},
+    )  # fmt: skip
+    other = make_campaign("Rivale 2027", slug="rivale")
+    client = login(make_staff(pc.campaign, StaffRole.Role.MANAGER))
+    url = reverse("canvassing_phone_edit", args=[pc.pk])
+    assert client.get(url).status_code == 200
+    script = [{"key": "vote", "label": "Irez-vous voter ?", "type": "yes_no"}]
+    response = client.post(url, {
+        "campaign": other.pk, "name": "Appels du soir", "segment": everyone.pk,
+        "instructions": "", "survey": json.dumps(script), "claim_minutes": 15,
+        "starts_on": "", "ends_on": "", "callers": [caller.pk],
+    })  # fmt: skip
+    assert response.status_code == 302, response.context["form"].errors
+
+    pc.refresh_from_db()
+    assert (pc.name, pc.segment, pc.campaign_id) == (
+        "Appels du soir",
+        everyone,
+        everyone.campaign_id,
+    )
+    assert pc.survey[0]["key"] == "vote"
+    assert list(pc.callers.all()) == [caller]
+    assert PhoneTarget.objects.filter(phone_campaign=pc).count() == 5  # the 3 kept, 2 added
+    assert Call.objects.filter(target__phone_campaign=pc).count() == 1  # calls made stay
+    event = AuditEvent.objects.get(action="canvassing.phone.update")
+    assert set(event.data["fields"]) == {"name", "segment", "survey"}
+
+
+@pytest.mark.django_db
+def test_another_campaigns_staff_cannot_edit_a_phone_campaign(
+    make_campaign, make_user, make_staff, login
+):
+    pc, _persons, _callers = setup_calls(make_campaign, make_user, people=1)
+    outsider = make_staff(make_campaign("Rivale 2027", slug="rivale"), StaffRole.Role.MANAGER)
+    url = reverse("canvassing_phone_edit", args=[pc.pk])
+    assert login(outsider).get(url).status_code == 404
+    assert login(outsider).post(url, {"name": "Pris"}).status_code == 404
+    assert PhoneCampaign.objects.get(pk=pc.pk).name == "Appels"
