@@ -182,8 +182,10 @@ class RecurringGift(models.Model):
     stripe_payment_method_id = models.CharField(max_length=100, blank=True)
     payment_method_brand = models.CharField(_("card brand"), max_length=20, blank=True)
     payment_method_last4 = models.CharField(_("last 4 digits"), max_length=4, blank=True)
-    # The last SetupIntent applied: a replayed confirmation changes nothing.
+    # The last SetupIntent applied: a replayed confirmation changes nothing, and one created
+    # before it (an older request replayed) is refused rather than bringing back an older card.
     stripe_setup_intent_id = models.CharField(max_length=100, blank=True)
+    stripe_setup_intent_created = models.DateTimeField(null=True, blank=True)
     payment_method_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     canceled_at = models.DateTimeField(null=True, blank=True)

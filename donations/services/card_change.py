@@ -11,6 +11,7 @@ paid at once with it rather than at Stripe's next retry, days later.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -122,7 +123,8 @@ def change_payment_method(
 ) -> MethodChanged:
     """Make the payment method of a succeeded SetupIntent the gift's, and pay an overdue month
     with it. Refuses, changing nothing, a SetupIntent of another customer or not confirmed; a
-    replay changes nothing."""
+    replay changes nothing, and an older SetupIntent (an earlier request replayed after a newer
+    change) is refused rather than bringing the older card back."""
     if not setup_intent_id.startswith("seti_") or len(setup_intent_id) > 100:
         raise GiftRefused(_("This card change was not found."), code="setup_intent")
     client = client_for(gift.campaign)
@@ -134,6 +136,15 @@ def change_payment_method(
         if not can_change(locked):
             raise GiftRefused(_("This monthly gift is cancelled."), code="canceled")
         intent = _verified_intent(client, locked, setup_intent_id)
+        created = dt.datetime.fromtimestamp(int(intent.get("created") or 0), dt.UTC)
+        current = _current_created(client, locked)
+        # Stripe's `created` is in seconds: two SetupIntents of the same second (two tabs
+        # opened at once) are not ordered, and the later confirmation wins as before.
+        if current is not None and created < current:
+            raise GiftRefused(
+                _("A newer card change was made since. Reload this page to change it again."),
+                code="outdated",
+            )
         payment_method = _attached_method(client, locked, as_id(intent.get("payment_method")))
         key = f"card-change-{setup_intent_id}"
         try:
@@ -162,6 +173,7 @@ def change_payment_method(
         locked.payment_method_brand = str(details.get("brand") or "")[:20]
         locked.payment_method_last4 = str(details.get("last4") or "")[:4]
         locked.stripe_setup_intent_id = setup_intent_id
+        locked.stripe_setup_intent_created = created
         locked.payment_method_changed_at = timezone.now()
         locked.save(
             update_fields=[
@@ -170,6 +182,7 @@ def change_payment_method(
                 "payment_method_brand",
                 "payment_method_last4",
                 "stripe_setup_intent_id",
+                "stripe_setup_intent_created",
                 "payment_method_changed_at",
             ]
         )
@@ -236,6 +249,18 @@ def _verified_intent(
     if intent.get("status") != "succeeded" or not intent.get("payment_method"):
         raise GiftRefused(_("The new card is not confirmed yet."), code="not_confirmed")
     return intent
+
+
+def _current_created(client: stripe.StripeClient, gift: RecurringGift) -> dt.datetime | None:
+    """When Stripe created the SetupIntent of the gift's current method (None: the method came
+    with the gift). Read from Stripe once for a change made before we recorded it."""
+    if gift.stripe_setup_intent_created is not None or not gift.stripe_setup_intent_id:
+        return gift.stripe_setup_intent_created
+    try:
+        intent = client.v1.setup_intents.retrieve(gift.stripe_setup_intent_id)
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return dt.datetime.fromtimestamp(int(intent.created), dt.UTC)
 
 
 def _attached_method(

@@ -9,6 +9,7 @@ with a test payment method. Everything after that is the page's own call to our 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.core import mail
@@ -123,6 +124,44 @@ def test_the_donor_changes_the_card_and_stripe_charges_it_from_now_on(campaign):
         gift.payment_method_changed_at
         == RecurringGift.objects.get(pk=gift.pk).payment_method_changed_at
     )
+
+
+def test_an_older_card_change_replayed_is_refused_and_changes_nothing(campaign):
+    gift = monthly_gift(campaign, "c8" * 16)
+    web = Client()
+    stripe = client_for(campaign)
+    path = f"{manage_path(gift)}carte/"
+    first = confirm_setup(campaign, client_secret(web.get(manage_path(gift)).content.decode()))
+    assert web.post(path, {"setup_intent": first}).status_code == 200
+    time.sleep(1 - time.time() % 1)  # Stripe's `created` counts seconds: the next page is later
+    second = confirm_setup(
+        campaign,
+        client_secret(web.get(manage_path(gift)).content.decode()),
+        {"type": "card", "card": {**TEST_CARD, "number": "4000056655665556"}},
+    )
+    assert web.post(path, {"setup_intent": second}).json()["last4"] == "5556"
+    gift.refresh_from_db()
+    customer = stripe.v1.customers.retrieve(gift.stripe_customer_id).invoice_settings
+    subscription = stripe.v1.subscriptions.retrieve(gift.stripe_subscription_id)
+    assert subscription["default_payment_method"] == gift.stripe_payment_method_id
+
+    # The first request, replayed (a browser retry, a proxy): refused, nothing changes.
+    replayed = web.post(path, {"setup_intent": first})
+    assert replayed.status_code == 409 and replayed.json()["code"] == "outdated"
+    assert "plus récent" in replayed.json()["message"]
+    after = RecurringGift.objects.get(pk=gift.pk)
+    assert after.payment_method_last4 == "5556" and after.stripe_setup_intent_id == second
+    assert after.payment_method_changed_at == gift.payment_method_changed_at
+    assert stripe.v1.customers.retrieve(gift.stripe_customer_id).invoice_settings == customer
+    assert stripe.v1.subscriptions.retrieve(gift.stripe_subscription_id) == subscription
+    assert AuditEvent.objects.filter(action="donations.monthly_payment_method").count() == 2
+
+    # The current one replayed is still an idempotent success.
+    assert web.post(path, {"setup_intent": second}).json()["last4"] == "5556"
+    # A current method set before its SetupIntent's time was recorded: read back from Stripe.
+    RecurringGift.objects.filter(pk=gift.pk).update(stripe_setup_intent_created=None)
+    assert web.post(path, {"setup_intent": first}).status_code == 409
+    assert RecurringGift.objects.get(pk=gift.pk).stripe_setup_intent_id == second
 
 
 def test_a_forged_link_or_another_donors_card_changes_nothing(campaign):
