@@ -198,6 +198,35 @@ class RecurringGift(models.Model):
         return f"{self.amount_cents / 100:.2f} €/mois · {self.person}"
 
 
+class PaymentFailureNotice(models.Model):
+    """The donor was told that an attempt to collect a month of their gift failed: one row per
+    gift, invoice and attempt (UNIQUE), committed with the sending, so a replayed event, a
+    redelivered task or a Redis restart never sends it twice."""
+
+    recurring_gift = models.ForeignKey(
+        RecurringGift,
+        on_delete=models.CASCADE,
+        related_name="failure_notices",
+        db_index=False,  # the unique (gift, invoice, attempt) index serves it
+    )
+    invoice_id = models.CharField(max_length=100)
+    attempt = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("failed payment notice")
+        verbose_name_plural = _("failed payment notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recurring_gift", "invoice_id", "attempt"],
+                name="paymentfailurenotice_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} #{self.attempt}"
+
+
 class Donation(DonorIdentity):
     """Money received: an online payment Stripe confirmed, or an offline gift the treasurer
     entered. One row per payment (UNIQUE payment intent)."""

@@ -348,6 +348,11 @@ def _invoice_failed(campaign: Campaign, invoice: dict[str, Any]) -> str:
         RecurringGift.objects.filter(pk=gift.pk).update(status=RecurringGift.Status.PAST_DUE)
     from donations.tasks import transactional_send_payment_failed
 
+    # One email per failed attempt: Stripe counts its automatic attempts (a manual one, such as
+    # the card change's, keeps the count), and the task sends each (invoice, attempt) once.
     gift_id, invoice_id = gift.pk, str(invoice.get("id", ""))
-    transaction.on_commit(lambda: transactional_send_payment_failed.delay(gift_id, invoice_id))
+    attempt = int(invoice.get("attempt_count") or 1)
+    transaction.on_commit(
+        lambda: transactional_send_payment_failed.delay(gift_id, invoice_id, attempt)
+    )
     return "monthly payment failed"

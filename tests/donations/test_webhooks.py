@@ -339,3 +339,39 @@ def test_disputes_and_failed_monthly_payments(campaign):
     )
     gift.refresh_from_db()
     assert gift.status == RecurringGift.Status.CANCELED
+
+
+def test_a_failed_attempt_is_emailed_once_even_after_a_redis_restart(campaign):
+    from django.core.cache import cache
+
+    from donations.models import PaymentFailureNotice, RecurringGift
+    from donations.tasks import transactional_send_payment_failed
+    from tests.donations.helpers import monthly_gift
+
+    gift = monthly_gift(campaign, "pb" * 16)
+    RecurringGift.objects.filter(pk=gift.pk).update(status=RecurringGift.Status.ACTIVE)
+    failed = {
+        "id": "in_retried",
+        "object": "invoice",
+        "subscription": gift.stripe_subscription_id,
+        "attempt_count": 1,
+        "next_payment_attempt": int(time.time()) + 3 * 86400,
+    }
+    before = len(mail.outbox)
+    deliver(campaign, event_body("invoice.payment_failed", failed))
+    assert len(mail.outbox) == before + 1
+    cache.clear()  # Redis restarted, or lost its keys
+    # The same attempt in another event (Stripe reports a declined manual attempt without
+    # counting it), and the task delivered again: nothing more is sent.
+    deliver(campaign, event_body("invoice.payment_failed", failed))
+    assert len(mail.outbox) == before + 1
+    assert transactional_send_payment_failed(gift.pk, "in_retried", 1) is False
+    assert len(mail.outbox) == before + 1
+    # Stripe's next automatic attempt fails too: the donor hears of it, once.
+    deliver(campaign, event_body("invoice.payment_failed", {**failed, "attempt_count": 2}))
+    assert len(mail.outbox) == before + 2
+    assert list(
+        PaymentFailureNotice.objects.filter(recurring_gift=gift)
+        .order_by("attempt")
+        .values_list("invoice_id", "attempt")
+    ) == [("in_retried", 1), ("in_retried", 2)]
