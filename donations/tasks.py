@@ -4,6 +4,8 @@ nothing new."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -111,8 +113,18 @@ def transactional_send_receipt(receipt_id: int) -> bool:
 
 
 @shared_task(name="donations.tasks.transactional_send_payment_failed")
-def transactional_send_payment_failed(gift_id: int, invoice_id: str, attempt: int = 1) -> bool:
-    """Stripe retries a failed monthly payment; the donor hears of each failed attempt once."""
+def transactional_send_payment_failed(
+    gift_id: int,
+    invoice_id: str,
+    attempt: int = 1,
+    *,
+    next_attempt: int | None = None,
+    final: bool = False,
+) -> bool:
+    """Stripe retries a failed monthly payment; the donor hears of each failed attempt once:
+    when Stripe tries again (`next_attempt`, a Unix time, if known), or, after its last attempt
+    (`final`), that none will follow and the gift stops (Stripe's default: the subscription is
+    cancelled once every retry has failed)."""
     gift = RecurringGift.objects.filter(pk=gift_id).select_related("campaign", "attempt").first()
     if gift is None or gift.attempt is None or not gift.attempt.email:
         return False
@@ -129,12 +141,16 @@ def transactional_send_payment_failed(gift_id: int, invoice_id: str, attempt: in
         except IntegrityError:
             return False
         with translation.override(settings.LANGUAGE_CODE):
+            base_url = _base_url(gift.campaign)
             context = {
                 "gift": gift,
                 "campaign": gift.campaign,
-                "manage_link": (
-                    f"{_base_url(gift.campaign)}/donations/mensuel/{manage_token(gift)}/"
+                "final": final,
+                "next_attempt": (
+                    dt.datetime.fromtimestamp(int(next_attempt), dt.UTC) if next_attempt else None
                 ),
+                "site_link": base_url,
+                "manage_link": f"{base_url}/donations/mensuel/{manage_token(gift)}/",
             }
             subject = render_to_string(
                 "donations/email/payment_failed_subject.txt", context
