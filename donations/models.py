@@ -182,8 +182,10 @@ class RecurringGift(models.Model):
     stripe_payment_method_id = models.CharField(max_length=100, blank=True)
     payment_method_brand = models.CharField(_("card brand"), max_length=20, blank=True)
     payment_method_last4 = models.CharField(_("last 4 digits"), max_length=4, blank=True)
-    # The last SetupIntent applied: a replayed confirmation changes nothing.
+    # The last SetupIntent applied: a replayed confirmation changes nothing, and one created
+    # before it (an older request replayed) is refused rather than bringing back an older card.
     stripe_setup_intent_id = models.CharField(max_length=100, blank=True)
+    stripe_setup_intent_created = models.DateTimeField(null=True, blank=True)
     payment_method_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
@@ -194,6 +196,35 @@ class RecurringGift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount_cents / 100:.2f} €/mois · {self.person}"
+
+
+class PaymentFailureNotice(models.Model):
+    """The donor was told that an attempt to collect a month of their gift failed: one row per
+    gift, invoice and attempt (UNIQUE), committed with the sending, so a replayed event, a
+    redelivered task or a Redis restart never sends it twice."""
+
+    recurring_gift = models.ForeignKey(
+        RecurringGift,
+        on_delete=models.CASCADE,
+        related_name="failure_notices",
+        db_index=False,  # the unique (gift, invoice, attempt) index serves it
+    )
+    invoice_id = models.CharField(max_length=100)
+    attempt = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("failed payment notice")
+        verbose_name_plural = _("failed payment notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recurring_gift", "invoice_id", "attempt"],
+                name="paymentfailurenotice_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} #{self.attempt}"
 
 
 class Donation(DonorIdentity):

@@ -1,16 +1,19 @@
 """Donations background work. Thin and idempotent: each task calls a service or sends one email
-whose "sent" mark is taken under a row lock, so a redelivered task sends nothing new."""
+whose "sent" mark is taken under a row lock or a unique constraint, so a redelivered task sends
+nothing new."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from donations.models import Donation, Receipt, RecurringGift
+from donations.models import Donation, PaymentFailureNotice, Receipt, RecurringGift
 
 
 def _base_url(campaign) -> str:  # type: ignore[no-untyped-def]
@@ -110,32 +113,56 @@ def transactional_send_receipt(receipt_id: int) -> bool:
 
 
 @shared_task(name="donations.tasks.transactional_send_payment_failed")
-def transactional_send_payment_failed(gift_id: int, invoice_id: str) -> bool:
-    """Stripe retries a failed monthly payment; the donor hears of it once per invoice."""
-    from django.core.cache import cache
-
-    if not cache.add(f"donations:failed-mail:{gift_id}:{invoice_id}", 1, 7 * 24 * 3600):
-        return False
+def transactional_send_payment_failed(
+    gift_id: int,
+    invoice_id: str,
+    attempt: int = 1,
+    *,
+    next_attempt: int | None = None,
+    final: bool = False,
+) -> bool:
+    """Stripe retries a failed monthly payment; the donor hears of each failed attempt once:
+    when Stripe tries again (`next_attempt`, a Unix time, if known), or, after its last attempt
+    (`final`), that none will follow and the gift stops (Stripe's default: the subscription is
+    cancelled once every retry has failed)."""
     gift = RecurringGift.objects.filter(pk=gift_id).select_related("campaign", "attempt").first()
     if gift is None or gift.attempt is None or not gift.attempt.email:
         return False
     from donations.services.giving import manage_token
 
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {
-            "gift": gift,
-            "campaign": gift.campaign,
-            "manage_link": f"{_base_url(gift.campaign)}/donations/mensuel/{manage_token(gift)}/",
-        }
-        subject = render_to_string("donations/email/payment_failed_subject.txt", context).strip()
-        body = render_to_string("donations/email/payment_failed.txt", context)
-    EmailMessage(
-        subject,
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [gift.attempt.email],
-        reply_to=_reply_to(gift.campaign),
-    ).send()
+    with transaction.atomic():
+        # The mark commits with the sending: a concurrent copy waits on the unique index, then
+        # finds it; a failed send rolls it back for the task's retry.
+        try:
+            with transaction.atomic():
+                PaymentFailureNotice.objects.create(
+                    recurring_gift=gift, invoice_id=invoice_id[:100], attempt=attempt
+                )
+        except IntegrityError:
+            return False
+        with translation.override(settings.LANGUAGE_CODE):
+            base_url = _base_url(gift.campaign)
+            context = {
+                "gift": gift,
+                "campaign": gift.campaign,
+                "final": final,
+                "next_attempt": (
+                    dt.datetime.fromtimestamp(int(next_attempt), dt.UTC) if next_attempt else None
+                ),
+                "site_link": base_url,
+                "manage_link": f"{base_url}/donations/mensuel/{manage_token(gift)}/",
+            }
+            subject = render_to_string(
+                "donations/email/payment_failed_subject.txt", context
+            ).strip()
+            body = render_to_string("donations/email/payment_failed.txt", context)
+        EmailMessage(
+            subject,
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [gift.attempt.email],
+            reply_to=_reply_to(gift.campaign),
+        ).send()
     return True
 
 

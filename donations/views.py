@@ -210,7 +210,7 @@ def change_card(request: HttpRequest, token: str) -> JsonResponse:
     if gift is None:
         raise Http404
     try:
-        gift = card_change.change_payment_method(
+        changed = card_change.change_payment_method(
             gift, request.POST.get("setup_intent", ""), actor=None
         )
     except GiftRefused as refusal:
@@ -222,12 +222,11 @@ def change_card(request: HttpRequest, token: str) -> JsonResponse:
     response = JsonResponse(
         {
             "ok": True,
-            "message": _(
-                "Your new payment method is recorded; it will be used for the next payments."
-            ),
-            "method": gift.method,
-            "brand": gift.payment_method_brand,
-            "last4": gift.payment_method_last4,
+            "message": changed.message,
+            "overdue": changed.overdue,
+            "method": changed.gift.method,
+            "brand": changed.gift.payment_method_brand,
+            "last4": changed.gift.payment_method_last4,
         }
     )
     response["Cache-Control"] = "no-store"

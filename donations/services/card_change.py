@@ -5,11 +5,13 @@ customer on the campaign's own account; Stripe.js confirms it in the donor's bro
 then sends us the SetupIntent id, and we read it back from Stripe before trusting anything: it
 must belong to this gift's customer and have succeeded. Its payment method becomes the
 subscription's default (and the customer's invoice default), so Stripe's next charge and its
-retries of a failed month use it.
+retries of a failed month use it. A month already overdue (the subscription is past due) is
+paid at once with it rather than at Stripe's next retry, days later.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +23,7 @@ from django.utils.translation import gettext as _
 from stripe.params import SetupIntentCreateParams
 
 from donations.models import Method, RecurringGift
-from donations.services.rules import GiftRefused, settings_for
+from donations.services.rules import GiftRefused, euros, settings_for
 from donations.services.stripe_api import as_id, client_for
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,38 @@ class CardChange:
     client_secret: str
     publishable_key: str
     method_types: list[str]
+
+
+@dataclass
+class MethodChanged:
+    """The gift with its new method, and what became of the overdue month paid with it:
+    "" (none was overdue, or it could not be attempted now: Stripe's retries will use the new
+    method), "paid", "processing" (a SEPA debit takes days) or "declined"."""
+
+    gift: RecurringGift
+    overdue: str = ""
+    overdue_cents: int = 0
+
+    @property
+    def message(self) -> str:
+        amount = euros(self.overdue_cents)
+        if self.overdue == "paid":
+            return _(
+                "Your new payment method is recorded, and the overdue payment of %(amount)s "
+                "was made with it. Thank you!"
+            ) % {"amount": amount}
+        if self.overdue == "processing":
+            return _(
+                "Your new payment method is recorded, and the overdue payment of %(amount)s "
+                "is under way with it."
+            ) % {"amount": amount}
+        if self.overdue == "declined":
+            return _(
+                "Your new payment method is recorded, but the overdue payment of %(amount)s "
+                "was declined with it. Please check with your bank, or reload this page to "
+                "use another payment method."
+            ) % {"amount": amount}
+        return _("Your new payment method is recorded; it will be used for the next payments.")
 
 
 def current_method(gift: RecurringGift) -> str:
@@ -86,9 +120,11 @@ def start_card_change(gift: RecurringGift) -> CardChange | None:
 
 def change_payment_method(
     gift: RecurringGift, setup_intent_id: str, *, actor: Any
-) -> RecurringGift:
-    """Make the payment method of a succeeded SetupIntent the gift's. Refuses, changing
-    nothing, a SetupIntent of another customer or not confirmed; a replay changes nothing."""
+) -> MethodChanged:
+    """Make the payment method of a succeeded SetupIntent the gift's, and pay an overdue month
+    with it. Refuses, changing nothing, a SetupIntent of another customer or not confirmed; a
+    replay changes nothing, and an older SetupIntent (an earlier request replayed after a newer
+    change) is refused rather than bringing the older card back."""
     if not setup_intent_id.startswith("seti_") or len(setup_intent_id) > 100:
         raise GiftRefused(_("This card change was not found."), code="setup_intent")
     client = client_for(gift.campaign)
@@ -96,10 +132,19 @@ def change_payment_method(
         # Under the gift's lock: a double submission waits, then finds the change applied.
         locked = RecurringGift.objects.select_for_update().get(pk=gift.pk)
         if locked.stripe_setup_intent_id == setup_intent_id:
-            return locked
+            return MethodChanged(locked)
         if not can_change(locked):
             raise GiftRefused(_("This monthly gift is cancelled."), code="canceled")
         intent = _verified_intent(client, locked, setup_intent_id)
+        created = dt.datetime.fromtimestamp(int(intent.get("created") or 0), dt.UTC)
+        current = _current_created(client, locked)
+        # Stripe's `created` is in seconds: two SetupIntents of the same second (two tabs
+        # opened at once) are not ordered, and the later confirmation wins as before.
+        if current is not None and created < current:
+            raise GiftRefused(
+                _("A newer card change was made since. Reload this page to change it again."),
+                code="outdated",
+            )
         payment_method = _attached_method(client, locked, as_id(intent.get("payment_method")))
         key = f"card-change-{setup_intent_id}"
         try:
@@ -108,13 +153,18 @@ def change_payment_method(
                 params={"invoice_settings": {"default_payment_method": payment_method["id"]}},
                 options={"idempotency_key": f"{key}-customer"},
             )
-            client.v1.subscriptions.update(
+            subscription = client.v1.subscriptions.update(
                 locked.stripe_subscription_id,
                 params={"default_payment_method": payment_method["id"]},
                 options={"idempotency_key": f"{key}-subscription"},
-            )
+            ).to_dict()
         except stripe.StripeError as error:
             raise _unavailable(error) from error
+        result = MethodChanged(locked)
+        # Under the lock too: a double submission finds the change applied and pays nothing.
+        result.overdue, result.overdue_cents = _pay_overdue(
+            client, subscription, payment_method["id"], key
+        )
         details = payment_method.get(payment_method.get("type") or "") or {}
         locked.method = (
             Method.SEPA_DEBIT if payment_method.get("type") == "sepa_debit" else Method.CARD
@@ -123,6 +173,7 @@ def change_payment_method(
         locked.payment_method_brand = str(details.get("brand") or "")[:20]
         locked.payment_method_last4 = str(details.get("last4") or "")[:4]
         locked.stripe_setup_intent_id = setup_intent_id
+        locked.stripe_setup_intent_created = created
         locked.payment_method_changed_at = timezone.now()
         locked.save(
             update_fields=[
@@ -131,6 +182,7 @@ def change_payment_method(
                 "payment_method_brand",
                 "payment_method_last4",
                 "stripe_setup_intent_id",
+                "stripe_setup_intent_created",
                 "payment_method_changed_at",
             ]
         )
@@ -141,9 +193,44 @@ def change_payment_method(
             actor=actor,
             campaign=locked.campaign,
             target=locked,
-            data={"method": locked.method, "setup_intent": setup_intent_id},
+            data={
+                "method": locked.method,
+                "setup_intent": setup_intent_id,
+                **({"overdue": result.overdue} if result.overdue else {}),
+            },
         )
-    return locked
+    return result
+
+
+def _pay_overdue(
+    client: stripe.StripeClient, subscription: dict[str, Any], payment_method_id: str, key: str
+) -> tuple[str, int]:
+    """(outcome, amount) of paying the past-due subscription's open invoice with the new method
+    (see MethodChanged). The method is saved whatever happens here; the payment's own webhook
+    (invoice.paid) records the gift, as for any month."""
+    if subscription.get("status") not in ("past_due", "unpaid"):
+        return "", 0
+    invoice_id = as_id(subscription.get("latest_invoice"))
+    if not invoice_id:
+        return "", 0
+    amount = 0
+    try:
+        invoice = client.v1.invoices.retrieve(invoice_id).to_dict()
+        if invoice.get("status") != "open":
+            return "", 0
+        amount = int(invoice.get("amount_remaining") or invoice.get("amount_due") or 0)
+        paid = client.v1.invoices.pay(
+            invoice_id,
+            params={"payment_method": payment_method_id, "off_session": True},
+            options={"idempotency_key": f"{key}-pay-{invoice_id}"},
+        )
+    except stripe.CardError as error:
+        logger.info("donations: overdue invoice %s declined again: %s", invoice_id, error)
+        return "declined", amount
+    except stripe.StripeError as error:
+        logger.warning("donations: overdue invoice %s not attempted: %s", invoice_id, error)
+        return "", 0
+    return ("paid" if paid.status == "paid" else "processing"), amount
 
 
 def _verified_intent(
@@ -162,6 +249,18 @@ def _verified_intent(
     if intent.get("status") != "succeeded" or not intent.get("payment_method"):
         raise GiftRefused(_("The new card is not confirmed yet."), code="not_confirmed")
     return intent
+
+
+def _current_created(client: stripe.StripeClient, gift: RecurringGift) -> dt.datetime | None:
+    """When Stripe created the SetupIntent of the gift's current method (None: the method came
+    with the gift). Read from Stripe once for a change made before we recorded it."""
+    if gift.stripe_setup_intent_created is not None or not gift.stripe_setup_intent_id:
+        return gift.stripe_setup_intent_created
+    try:
+        intent = client.v1.setup_intents.retrieve(gift.stripe_setup_intent_id)
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return dt.datetime.fromtimestamp(int(intent.created), dt.UTC)
 
 
 def _attached_method(

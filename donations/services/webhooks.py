@@ -348,6 +348,17 @@ def _invoice_failed(campaign: Campaign, invoice: dict[str, Any]) -> str:
         RecurringGift.objects.filter(pk=gift.pk).update(status=RecurringGift.Status.PAST_DUE)
     from donations.tasks import transactional_send_payment_failed
 
+    # One email per failed attempt: Stripe counts its automatic attempts (a manual one, such as
+    # the card change's, keeps the count), and the task sends each (invoice, attempt) once.
     gift_id, invoice_id = gift.pk, str(invoice.get("id", ""))
-    transaction.on_commit(lambda: transactional_send_payment_failed.delay(gift_id, invoice_id))
-    return "monthly payment failed"
+    attempt = int(invoice.get("attempt_count") or 1)
+    next_attempt = invoice.get("next_payment_attempt")
+    # Stripe's last attempt: the field is there and null (a payload without it is not read as
+    # the end of the gift).
+    final = "next_payment_attempt" in invoice and next_attempt is None
+    transaction.on_commit(
+        lambda: transactional_send_payment_failed.delay(
+            gift_id, invoice_id, attempt, next_attempt=next_attempt, final=final
+        )
+    )
+    return "monthly payment failed, last attempt" if final else "monthly payment failed"

@@ -9,6 +9,7 @@ with a test payment method. Everything after that is the page's own call to our 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.core import mail
@@ -48,6 +49,28 @@ def confirm_setup(campaign, secret: str, payment_method: dict | None = None) -> 
 
 def manage_path(gift: RecurringGift) -> str:
     return f"/donations/mensuel/{giving.manage_token(gift)}/"
+
+
+# A card Stripe attaches, then declines at every charge (a card the bank has since blocked).
+DECLINED_CARD = {"type": "card", "card": {**TEST_CARD, "number": "4000000000000341"}}
+
+
+def change_card(web: Client, gift: RecurringGift, payment_method: dict | None = None):
+    """The donor opens the page, Stripe.js confirms its SetupIntent, the page calls us."""
+    secret = client_secret(web.get(manage_path(gift)).content.decode())
+    intent_id = confirm_setup(gift.campaign, secret, payment_method)
+    return web.post(f"{manage_path(gift)}carte/", {"setup_intent": intent_id})
+
+
+def deliver(campaign, event_type: str, obj: dict) -> None:
+    body = event_body(event_type, obj)
+    answer = Client().post(
+        webhook_path(campaign),
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(body, webhook_secret(campaign)),
+    )
+    assert answer.status_code == 200, answer.content
 
 
 @pytest.fixture
@@ -101,6 +124,44 @@ def test_the_donor_changes_the_card_and_stripe_charges_it_from_now_on(campaign):
         gift.payment_method_changed_at
         == RecurringGift.objects.get(pk=gift.pk).payment_method_changed_at
     )
+
+
+def test_an_older_card_change_replayed_is_refused_and_changes_nothing(campaign):
+    gift = monthly_gift(campaign, "c8" * 16)
+    web = Client()
+    stripe = client_for(campaign)
+    path = f"{manage_path(gift)}carte/"
+    first = confirm_setup(campaign, client_secret(web.get(manage_path(gift)).content.decode()))
+    assert web.post(path, {"setup_intent": first}).status_code == 200
+    time.sleep(1 - time.time() % 1)  # Stripe's `created` counts seconds: the next page is later
+    second = confirm_setup(
+        campaign,
+        client_secret(web.get(manage_path(gift)).content.decode()),
+        {"type": "card", "card": {**TEST_CARD, "number": "4000056655665556"}},
+    )
+    assert web.post(path, {"setup_intent": second}).json()["last4"] == "5556"
+    gift.refresh_from_db()
+    customer = stripe.v1.customers.retrieve(gift.stripe_customer_id).invoice_settings
+    subscription = stripe.v1.subscriptions.retrieve(gift.stripe_subscription_id)
+    assert subscription["default_payment_method"] == gift.stripe_payment_method_id
+
+    # The first request, replayed (a browser retry, a proxy): refused, nothing changes.
+    replayed = web.post(path, {"setup_intent": first})
+    assert replayed.status_code == 409 and replayed.json()["code"] == "outdated"
+    assert "plus récent" in replayed.json()["message"]
+    after = RecurringGift.objects.get(pk=gift.pk)
+    assert after.payment_method_last4 == "5556" and after.stripe_setup_intent_id == second
+    assert after.payment_method_changed_at == gift.payment_method_changed_at
+    assert stripe.v1.customers.retrieve(gift.stripe_customer_id).invoice_settings == customer
+    assert stripe.v1.subscriptions.retrieve(gift.stripe_subscription_id) == subscription
+    assert AuditEvent.objects.filter(action="donations.monthly_payment_method").count() == 2
+
+    # The current one replayed is still an idempotent success.
+    assert web.post(path, {"setup_intent": second}).json()["last4"] == "5556"
+    # A current method set before its SetupIntent's time was recorded: read back from Stripe.
+    RecurringGift.objects.filter(pk=gift.pk).update(stripe_setup_intent_created=None)
+    assert web.post(path, {"setup_intent": first}).status_code == 409
+    assert RecurringGift.objects.get(pk=gift.pk).stripe_setup_intent_id == second
 
 
 def test_a_forged_link_or_another_donors_card_changes_nothing(campaign):
@@ -205,3 +266,63 @@ def test_the_failed_payment_email_links_to_the_page_that_changes_the_card(
     assert giving.gift_from_token(link.group(1)) == gift
     page = web.get(f"/donations/mensuel/{link.group(1)}/")
     assert page.status_code == 200 and client_secret(page.content.decode())
+
+
+def test_a_past_due_month_is_paid_at_once_with_the_new_card_and_recorded_once(
+    campaign, stripe_settings
+):
+    gift = monthly_gift(campaign, "c7" * 16)
+    web = Client()
+    stripe = client_for(campaign)
+    first = stripe.v1.subscriptions.retrieve(gift.stripe_subscription_id).latest_invoice
+    deliver(campaign, "invoice.paid", stripe.v1.invoices.retrieve(str(first)).to_dict())
+    # The card the gift now uses declines: next month's payment fails, Stripe will retry later.
+    assert change_card(web, gift, DECLINED_CARD).json()["overdue"] == ""  # nothing was overdue
+    invoice = stripe_settings.renew(gift.stripe_subscription_id)
+    assert invoice["status"] == "open"
+    assert stripe.v1.subscriptions.retrieve(gift.stripe_subscription_id).status == "past_due"
+    deliver(campaign, "invoice.payment_failed", invoice)
+    assert RecurringGift.objects.get(pk=gift.pk).status == RecurringGift.Status.PAST_DUE
+
+    # Another card, declined too: it is kept, and the page says plainly that the month failed.
+    answer = change_card(web, gift, DECLINED_CARD)
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["ok"] and body["overdue"] == "declined"
+    assert "enregistré" in body["message"] and "20 € a été refusé" in body["message"]
+    gift.refresh_from_db()
+    kept = gift.stripe_payment_method_id
+    assert (
+        stripe.v1.subscriptions.retrieve(gift.stripe_subscription_id)["default_payment_method"]
+        == kept
+    )
+    assert stripe.v1.invoices.retrieve(invoice["id"]).status == "open"
+    # Stripe reports that manual attempt without counting it: the donor, told on the page, gets
+    # no second email for the same attempt.
+    sent = len(mail.outbox)
+    deliver(
+        campaign, "invoice.payment_failed", stripe.v1.invoices.retrieve(invoice["id"]).to_dict()
+    )
+    assert len(mail.outbox) == sent
+
+    # A card that works: the overdue month is paid now, with it, not at Stripe's next retry.
+    body = change_card(web, gift).json()
+    assert body["ok"] and body["overdue"] == "paid" and "20 € a été effectué" in body["message"]
+    gift.refresh_from_db()
+    assert gift.stripe_payment_method_id != kept and gift.payment_method_last4 == "4444"
+    paid = stripe.v1.invoices.retrieve(invoice["id"]).to_dict()
+    assert paid["status"] == "paid"
+    intent = stripe.v1.payment_intents.retrieve(paid["payment_intent"])
+    assert intent.payment_method == gift.stripe_payment_method_id
+    assert stripe.v1.subscriptions.retrieve(gift.stripe_subscription_id).status == "active"
+    event = AuditEvent.objects.filter(action="donations.monthly_payment_method").latest("pk")
+    assert event.data["overdue"] == "paid"
+
+    # The page records no gift: the webhooks that follow do, once.
+    assert not Donation.objects.filter(invoice_id=invoice["id"]).exists()
+    for kind in ("invoice.payment_succeeded", "invoice.paid", "invoice.paid"):
+        deliver(campaign, kind, paid)
+    donation = Donation.objects.get(invoice_id=invoice["id"])
+    assert donation.recurring_gift == gift and donation.amount_cents == 2000
+    assert donation.payment_intent_id == paid["payment_intent"] and donation.method == "card"
+    assert RecurringGift.objects.get(pk=gift.pk).status == RecurringGift.Status.ACTIVE

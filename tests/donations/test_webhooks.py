@@ -21,6 +21,7 @@ from tests.donations.helpers import paid_intent
 from tests.fixtures.donations import event_body, sign, webhook_path, webhook_secret
 
 pytestmark = pytest.mark.django_db(transaction=True)
+RETRY_AT = 1796205600  # 2026-12-02 11:00 in Paris: Stripe's next attempt at a failed month
 
 
 @pytest.fixture
@@ -350,16 +351,107 @@ def test_disputes_and_failed_monthly_payments(campaign):
         stripe_subscription_id="sub_failing",
         status=RecurringGift.Status.ACTIVE,
     )
-    failed = {"id": "in_failed", "object": "invoice", "subscription": "sub_failing"}
+    failed = {
+        "id": "in_failed",
+        "object": "invoice",
+        "subscription": "sub_failing",
+        "attempt_count": 1,
+        "next_payment_attempt": RETRY_AT,
+    }
     before = len(mail.outbox)
     deliver(campaign, event_body("invoice.payment_failed", failed))
-    deliver(campaign, event_body("invoice.payment_failed", failed))  # Stripe's next retry fails too
+    deliver(campaign, event_body("invoice.payment_failed", failed))  # the same attempt, again
     gift.refresh_from_db()
     assert gift.status == RecurringGift.Status.PAST_DUE
-    assert len(mail.outbox) == before + 1 and "/donations/mensuel/" in mail.outbox[-1].body
+    assert len(mail.outbox) == before + 1
+    retrying = mail.outbox[-1]
+    assert "/donations/mensuel/" in retrying.body  # French by default, with Stripe's date
+    assert "a échoué. Nous réessaierons le 2 décembre 2026." in retrying.body
+    assert "aucune nouvelle tentative" not in retrying.body
+
+    # Stripe's last attempt fails too (no next attempt): the donor is told the gift stops.
+    last = {**failed, "attempt_count": 4, "next_payment_attempt": None}
+    assert deliver(campaign, event_body("invoice.payment_failed", last)).status_code == 200
+    assert len(mail.outbox) == before + 2
+    stopped = mail.outbox[-1]
+    assert "s’arrête" in stopped.subject
+    assert "aucune nouvelle tentative ne sera faite" in stopped.body
+    assert "Votre don mensuel est donc arrêté" in stopped.body
+    assert "réessaierons" not in stopped.body and "/donations/mensuel/" not in stopped.body
+    assert WebhookEvent.objects.filter(result="monthly payment failed, last attempt").exists()
     deliver(
         campaign,
         event_body("customer.subscription.deleted", {"id": "sub_failing", "status": "canceled"}),
     )
     gift.refresh_from_db()
     assert gift.status == RecurringGift.Status.CANCELED
+
+
+def test_a_failed_attempt_is_emailed_once_even_after_a_redis_restart(campaign):
+    from django.core.cache import cache
+
+    from donations.models import PaymentFailureNotice, RecurringGift
+    from donations.tasks import transactional_send_payment_failed
+    from tests.donations.helpers import monthly_gift
+
+    gift = monthly_gift(campaign, "pb" * 16)
+    RecurringGift.objects.filter(pk=gift.pk).update(status=RecurringGift.Status.ACTIVE)
+    failed = {
+        "id": "in_retried",
+        "object": "invoice",
+        "subscription": gift.stripe_subscription_id,
+        "attempt_count": 1,
+        "next_payment_attempt": int(time.time()) + 3 * 86400,
+    }
+    before = len(mail.outbox)
+    deliver(campaign, event_body("invoice.payment_failed", failed))
+    assert len(mail.outbox) == before + 1
+    cache.clear()  # Redis restarted, or lost its keys
+    # The same attempt in another event (Stripe reports a declined manual attempt without
+    # counting it), and the task delivered again: nothing more is sent.
+    deliver(campaign, event_body("invoice.payment_failed", failed))
+    assert len(mail.outbox) == before + 1
+    assert transactional_send_payment_failed(gift.pk, "in_retried", 1) is False
+    assert len(mail.outbox) == before + 1
+    # Stripe's next automatic attempt fails too: the donor hears of it, once.
+    deliver(campaign, event_body("invoice.payment_failed", {**failed, "attempt_count": 2}))
+    assert len(mail.outbox) == before + 2
+    assert list(
+        PaymentFailureNotice.objects.filter(recurring_gift=gift)
+        .order_by("attempt")
+        .values_list("invoice_id", "attempt")
+    ) == [("in_retried", 1), ("in_retried", 2)]
+
+
+def test_the_failed_payment_email_in_english_says_when_stripe_tries_again_or_that_it_stops(
+    campaign, settings
+):
+    from donations.models import RecurringGift
+    from tests.donations.helpers import monthly_gift
+
+    settings.LANGUAGE_CODE = "en"
+    gift = monthly_gift(campaign, "pc" * 16)
+    RecurringGift.objects.filter(pk=gift.pk).update(status=RecurringGift.Status.ACTIVE)
+    failed = {
+        "id": "in_en",
+        "object": "invoice",
+        "subscription": gift.stripe_subscription_id,
+        "attempt_count": 2,
+        "next_payment_attempt": RETRY_AT,
+    }
+    before = len(mail.outbox)
+    deliver(campaign, event_body("invoice.payment_failed", failed))
+    assert "failed. We will try again on Dec. 2, 2026." in mail.outbox[-1].body
+    deliver(campaign, event_body("invoice.payment_failed", failed))
+    assert len(mail.outbox) == before + 1  # the same attempt
+    deliver(
+        campaign,
+        event_body(
+            "invoice.payment_failed", {**failed, "attempt_count": 3, "next_payment_attempt": None}
+        ),
+    )
+    stopped = mail.outbox[-1]
+    assert len(mail.outbox) == before + 2 and stopped.subject.endswith("and is stopped")
+    assert "no further attempt will be made" in stopped.body
+    assert "Your monthly gift is therefore stopped" in stopped.body
+    assert "try again" not in stopped.body

@@ -57,7 +57,8 @@
           .then(function (answer) {
             root.setAttribute("data-result", answer.ok ? "changed" : "refused");
             if (!answer.ok) { show(errorBox, answer.message); button.disabled = false; return; }
-            show(infoBox, answer.message);
+            // Saved, but the overdue month was declined with it: said as an alert.
+            show(answer.overdue === "declined" ? errorBox : infoBox, answer.message);
             form.querySelectorAll("[data-card], [data-iban], [data-mandate], [data-submit]").forEach(function (el) { el.hidden = true; });
           });
       }).catch(function () { show(errorBox, form.getAttribute("data-failed")); button.disabled = false; });
