@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cocarde.audit.services import record_event
@@ -22,7 +23,11 @@ from crm.services import people as people_services
 from crm.services.matching import Identity, find_or_create_person
 from donations.models import Donation, DonationAttempt, Method, RecurringGift
 from donations.services import receipts, rules
-from donations.services.stripe_api import as_id
+from donations.services.stripe_api import (
+    as_id,
+    invoice_payment_intent_id,
+    invoice_subscription_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +242,7 @@ def apply_payment_status(campaign: Campaign, payment_intent: Mapping[str, Any], 
 
 def apply_invoice_paid(campaign: Campaign, invoice: Mapping[str, Any]) -> str:
     """One month of a monthly gift."""
-    subscription_id = as_id(invoice.get("subscription"))
+    subscription_id = invoice_subscription_id(invoice)
     gift = (
         RecurringGift.objects.filter(campaign=campaign, stripe_subscription_id=subscription_id)
         .select_related("person", "attempt")
@@ -245,10 +250,15 @@ def apply_invoice_paid(campaign: Campaign, invoice: Mapping[str, Any]) -> str:
     )
     if gift is None or gift.person_id is None:
         return "unknown subscription"
-    pi_id = as_id(invoice.get("payment_intent")) or f"invoice:{invoice['id']}"
+    invoice_id = str(invoice["id"])
+    pi_id = invoice_payment_intent_id(invoice) or f"invoice:{invoice_id}"
     with transaction.atomic():
         rules.lock_donor(gift.person_id)
-        if Donation.objects.filter(payment_intent_id=pi_id).exists():
+        # By invoice too: the same month may come in both API shapes (the webhook endpoint's
+        # version and the reconciliation client's), one naming its PaymentIntent, one not.
+        if Donation.objects.filter(
+            Q(payment_intent_id=pi_id) | Q(recurring_gift=gift, invoice_id=invoice_id)
+        ).exists():
             return "already recorded"
         if gift.status in (RecurringGift.Status.INCOMPLETE, RecurringGift.Status.PAST_DUE):
             RecurringGift.objects.filter(pk=gift.pk).update(status=RecurringGift.Status.ACTIVE)
@@ -276,7 +286,7 @@ def apply_invoice_paid(campaign: Campaign, invoice: Mapping[str, Any]) -> str:
             attempt=attempt,
             recurring_gift=gift,
             payment_intent_id=pi_id,
-            invoice_id=str(invoice["id"]),
+            invoice_id=invoice_id,
             page_id=attempt.page_id if attempt else None,
             source_url=attempt.source_url if attempt else "",
         )

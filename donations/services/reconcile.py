@@ -13,7 +13,7 @@ from django.utils import timezone
 from cocarde.tenancy.models import Campaign
 from donations.models import DonationSettings, RecurringGift
 from donations.services import ledger
-from donations.services.stripe_api import as_id, client_for
+from donations.services.stripe_api import client_for, invoice_subscription_id
 
 logger = logging.getLogger(__name__)
 
@@ -23,22 +23,26 @@ def reconcile_campaign(campaign: Campaign, *, since: dt.datetime | None = None) 
     floor = int(since.timestamp())
     client = client_for(campaign)
     counts = {"seen": 0, "repaired": 0, "refunds": 0}
+    # Monthly payments: from the paid invoices of the campaign's monthly gifts (a PaymentIntent
+    # names its invoice only before Stripe's API version 2025-03-31).
+    for listed in client.v1.invoices.list(params={"limit": 100}).auto_paging_iter():
+        invoice: dict[str, Any] = listed.to_dict()
+        if int(invoice.get("created") or 0) < floor or invoice.get("status") != "paid":
+            continue
+        subscription = invoice_subscription_id(invoice)
+        if not RecurringGift.objects.filter(
+            campaign=campaign, stripe_subscription_id=subscription
+        ).exists():
+            continue
+        counts["seen"] += 1
+        if ledger.apply_invoice_paid(campaign, invoice) == "recorded monthly":
+            counts["repaired"] += 1
+    # One-off gifts: from the PaymentIntents the donation form created (our metadata).
     for payment in client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter():
         data: dict[str, Any] = payment.to_dict()
         if int(data.get("created") or 0) < floor:
             continue
-        if data.get("status") != "succeeded":
-            continue
-        if data.get("invoice"):
-            invoice = client.v1.invoices.retrieve(as_id(data["invoice"])).to_dict()
-            subscription = as_id(invoice.get("subscription"))
-            if not RecurringGift.objects.filter(
-                campaign=campaign, stripe_subscription_id=subscription
-            ).exists():
-                continue
-            counts["seen"] += 1
-            if ledger.apply_invoice_paid(campaign, invoice) == "recorded monthly":
-                counts["repaired"] += 1
+        if data.get("status") != "succeeded" or data.get("invoice"):
             continue
         if not ledger.belongs_to(campaign, data):
             continue

@@ -3,6 +3,7 @@ a localstripe server); nothing else in the code knows it is not the real Stripe.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import stripe
@@ -35,3 +36,25 @@ def as_id(value: Any) -> str:
     if isinstance(value, str):
         return value
     return str(value.get("id", "") if hasattr(value, "get") else getattr(value, "id", ""))
+
+
+# Stripe moved two invoice fields in API version 2025-03-31 ("basil"). A webhook endpoint renders
+# its events in its own API version, which may differ from this client's: read both shapes.
+
+
+def invoice_subscription_id(invoice: Mapping[str, Any]) -> str:
+    """`subscription` before basil, `parent.subscription_details.subscription` since."""
+    if found := as_id(invoice.get("subscription")):
+        return found
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return as_id(details.get("subscription"))
+
+
+def invoice_payment_intent_id(invoice: Mapping[str, Any]) -> str:
+    """`payment_intent` before basil; since, the payments list when the event carries it."""
+    if found := as_id(invoice.get("payment_intent")):
+        return found
+    for entry in (invoice.get("payments") or {}).get("data") or []:
+        if found := as_id((entry.get("payment") or {}).get("payment_intent")):
+            return found
+    return ""

@@ -26,7 +26,7 @@ from cocarde.celery import app as celery_app
 from cocarde.tenancy.models import Campaign
 from donations.models import DonationSettings, WebhookEvent
 from donations.services import ledger, secrets
-from donations.services.stripe_api import as_id, client_for
+from donations.services.stripe_api import as_id, client_for, invoice_subscription_id
 from donations.tasks import (
     transactional_drain_stripe_events,
     transactional_process_stripe_event,
@@ -340,7 +340,7 @@ def _invoice_failed(campaign: Campaign, invoice: dict[str, Any]) -> str:
     from donations.models import RecurringGift
 
     gift = RecurringGift.objects.filter(
-        campaign=campaign, stripe_subscription_id=as_id(invoice.get("subscription"))
+        campaign=campaign, stripe_subscription_id=invoice_subscription_id(invoice)
     ).first()
     if gift is None:
         return "unknown subscription"

@@ -326,3 +326,29 @@ def test_a_past_due_month_is_paid_at_once_with_the_new_card_and_recorded_once(
     assert donation.recurring_gift == gift and donation.amount_cents == 2000
     assert donation.payment_intent_id == paid["payment_intent"] and donation.method == "card"
     assert RecurringGift.objects.get(pk=gift.pk).status == RecurringGift.Status.ACTIVE
+
+
+def test_a_month_in_either_stripe_api_shape_is_recorded_once(campaign):
+    """API 2025-03-31 moved the invoice's subscription under `parent` and dropped its
+    `payment_intent`; a webhook endpoint may send either shape, the reconciliation the other."""
+    from donations.services.reconcile import reconcile_campaign
+
+    gift = monthly_gift(campaign, "c9" * 16)
+    stripe = client_for(campaign)
+    first = stripe.v1.subscriptions.retrieve(gift.stripe_subscription_id).latest_invoice
+    older = stripe.v1.invoices.retrieve(str(first)).to_dict()
+    assert older["subscription"] and older["payment_intent"]  # localstripe speaks the old one
+    newer = {
+        key: value for key, value in older.items() if key not in ("subscription", "payment_intent")
+    }
+    newer["parent"] = {
+        "type": "subscription_details",
+        "subscription_details": {"subscription": older["subscription"]},
+    }
+
+    deliver(campaign, "invoice.paid", newer)
+    donation = Donation.objects.get(recurring_gift=gift)
+    assert (donation.invoice_id, donation.amount_cents) == (older["id"], 2000)
+    deliver(campaign, "invoice.paid", older)  # another event id, the other shape
+    reconcile_campaign(campaign)
+    assert Donation.objects.filter(recurring_gift=gift).count() == 1
