@@ -88,9 +88,14 @@ def grant_site_editing(
 def national_editors_group_id() -> int:
     """The group standing for national admins: every page and every media collection."""
     global _national_group_id
+    # The cached id is checked by name as well: an id seen in a transaction that was rolled back
+    # is handed out again on SQLite (its sequence rolls back too, PostgreSQL's does not), maybe
+    # to a site's editors group, whose permissions must not become every national admin's.
     if (
         _national_group_id is not None
-        and GroupPagePermission.objects.filter(group_id=_national_group_id).exists()
+        and GroupPagePermission.objects.filter(
+            group_id=_national_group_id, group__name=NATIONAL_EDITORS
+        ).exists()
     ):
         return _national_group_id
     with transaction.atomic():

@@ -43,3 +43,16 @@ def _celery_join_flag():
 
     _set_task_join_will_block(False)
     yield
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """The SQLite test database is a file under var/ (cocarde/settings/test.py): make its folder."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        name = database.get("TEST", {}).get("NAME")
+        if database["ENGINE"] == "django.db.backends.sqlite3" and name:
+            Path(name).parent.mkdir(parents=True, exist_ok=True)

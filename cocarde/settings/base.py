@@ -122,10 +122,13 @@ if "postgresql" in DATABASES["default"]["ENGINE"] and env_bool("DB_PREPARED_STAT
     # statements that ask for it (the Stripe inbox) be prepared once per connection.
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded mode serves one user at a time; WAL and a busy timeout avoid "database is
-    # locked" when the in-process task runner writes while a request reads.
+    # WAL lets requests read while another writes. A transaction that reads and then writes
+    # while another holds the write lock fails at once with "database is locked" (the busy
+    # timeout does not apply to it), so transactions take the write lock as they begin
+    # (BEGIN IMMEDIATE): concurrent requests and the in-process task runner wait their turn.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 

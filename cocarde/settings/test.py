@@ -3,7 +3,7 @@
 import os
 
 from cocarde.settings.base import *  # noqa: F403
-from cocarde.settings.base import REDIS_URL
+from cocarde.settings.base import DATABASES, REDIS_URL
 from cocarde.settings.env import BASE_DIR
 
 DEBUG = False
@@ -12,6 +12,14 @@ ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, like the embedded mode's database, not Django's default in-memory one: threads
+    # (the live server, concurrent-request tests) then open their own connections with WAL and
+    # the busy timeout, instead of sharing the test's connection (interleaved savepoints) or
+    # SQLite's shared cache (table locks that ignore the timeout). pytest-xdist workers add a
+    # suffix (test.sqlite3_gw0); --reuse-db keeps it between runs, as on PostgreSQL.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
 
 # Each pytest-xdist worker gets its own Redis database (the URL's database number plus the
 # worker's index), so workers never read each other's queues, results or cache entries. Give

@@ -196,26 +196,35 @@ def test_an_event_for_another_campaign_changes_nothing_there(campaign, funded_ca
 def failing_actions():
     """A fault in the database itself: writing a CRM action fails (after the donation row)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION test_fail_action() RETURNS trigger AS $$ BEGIN "
-            "RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"
-        )
-        cursor.execute(
-            "CREATE TRIGGER test_fail_action BEFORE INSERT ON crm_action "
-            "FOR EACH ROW EXECUTE FUNCTION test_fail_action()"
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION test_fail_action() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER test_fail_action BEFORE INSERT ON crm_action "
+                "FOR EACH ROW EXECUTE FUNCTION test_fail_action()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER test_fail_action BEFORE INSERT ON crm_action "
+                "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            )
 
     def heal() -> None:
         with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER IF EXISTS test_fail_action ON crm_action")
-            cursor.execute("DROP FUNCTION IF EXISTS test_fail_action()")
+            if connection.vendor == "postgresql":
+                cursor.execute("DROP TRIGGER IF EXISTS test_fail_action ON crm_action")
+                cursor.execute("DROP FUNCTION IF EXISTS test_fail_action()")
+            else:
+                cursor.execute("DROP TRIGGER IF EXISTS test_fail_action")
 
     yield heal
     heal()
 
 
 def test_crash_after_the_first_write_leaves_nothing_and_a_retry_applies_once(
-    campaign, failing_actions, postgres
+    campaign, failing_actions
 ):
     payment = paid_intent(campaign, "p6" * 16)
     body = event_body("payment_intent.succeeded", payment)
@@ -236,7 +245,7 @@ def test_crash_after_the_first_write_leaves_nothing_and_a_retry_applies_once(
     assert json.loads(body)["id"] == WebhookEvent.objects.get().event_id
 
 
-def test_the_sweeper_applies_events_left_pending(campaign, failing_actions, postgres):
+def test_the_sweeper_applies_events_left_pending(campaign, failing_actions):
     from donations.services.webhooks import process_pending
 
     payment = paid_intent(campaign, "p7" * 16)
