@@ -317,7 +317,7 @@ WITH picked AS (
 UPDATE messaging_delivery d SET attempts = d.attempts + 1, status = CASE WHEN EXISTS (
     SELECT 1 FROM crm_suppression s JOIN crm_emailaddress e ON s.key_hash = e.suppression_key
     WHERE e.email = d.address AND s.channel = 'email') THEN 'suppressed' ELSE 'sending' END
-FROM picked WHERE d.id = picked.id
+WHERE d.id = ANY (ARRAY(SELECT id FROM picked))
 RETURNING d.id, d.person_id
 """
 FLOOR_SENT = """
