@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import stripe
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -240,6 +241,25 @@ def apply_payment_status(campaign: Campaign, payment_intent: Mapping[str, Any], 
     return f"attempt {status}" if updated else "kept succeeded"
 
 
+def _invoice_intent_from_stripe(campaign: Campaign, invoice_id: str) -> str:
+    """Since API 2025-03-31 an invoice names its PaymentIntent only in its payments, which
+    events do not carry: ask Stripe, for the id refunds and disputes will name ("" if Stripe
+    cannot say now: the month is then keyed by its invoice)."""
+    from donations.services.stripe_api import client_for
+
+    try:
+        payments = client_for(campaign).v1.invoice_payments.list(
+            params={"invoice": invoice_id, "limit": 10}
+        )
+    except stripe.StripeError:
+        logger.warning("donations: payments of invoice %s unavailable", invoice_id)
+        return ""
+    for payment in payments.data:
+        if found := as_id((payment.to_dict().get("payment") or {}).get("payment_intent")):
+            return found
+    return ""
+
+
 def apply_invoice_paid(campaign: Campaign, invoice: Mapping[str, Any]) -> str:
     """One month of a monthly gift."""
     subscription_id = invoice_subscription_id(invoice)
@@ -251,7 +271,11 @@ def apply_invoice_paid(campaign: Campaign, invoice: Mapping[str, Any]) -> str:
     if gift is None or gift.person_id is None:
         return "unknown subscription"
     invoice_id = str(invoice["id"])
-    pi_id = invoice_payment_intent_id(invoice) or f"invoice:{invoice_id}"
+    pi_id = (
+        invoice_payment_intent_id(invoice)
+        or _invoice_intent_from_stripe(campaign, invoice_id)
+        or f"invoice:{invoice_id}"
+    )
     with transaction.atomic():
         rules.lock_donor(gift.person_id)
         # By invoice too: the same month may come in both API shapes (the webhook endpoint's

@@ -18,7 +18,7 @@ from django.test import Client
 from cocarde.audit.models import AuditEvent
 from donations.models import Donation, RecurringGift
 from donations.services import giving
-from donations.services.stripe_api import client_for
+from donations.services.stripe_api import as_id, client_for
 from sites.selectors import site_for_campaign
 from tests.donations.helpers import SEPA, TEST_CARD, monthly_gift
 from tests.fixtures.donations import event_body, make_funded, sign, webhook_path, webhook_secret
@@ -349,6 +349,15 @@ def test_a_month_in_either_stripe_api_shape_is_recorded_once(campaign):
     deliver(campaign, "invoice.paid", newer)
     donation = Donation.objects.get(recurring_gift=gift)
     assert (donation.invoice_id, donation.amount_cents) == (older["id"], 2000)
+    # Read from the invoice's payments at Stripe: the id a refund of this month names.
+    assert donation.payment_intent_id == older["payment_intent"]
     deliver(campaign, "invoice.paid", older)  # another event id, the other shape
     reconcile_campaign(campaign)
     assert Donation.objects.filter(recurring_gift=gift).count() == 1
+
+    stripe.v1.refunds.create(params={"payment_intent": older["payment_intent"], "amount": 500})
+    intent = stripe.v1.payment_intents.retrieve(older["payment_intent"])
+    charge = stripe.v1.charges.retrieve(as_id(intent.latest_charge)).to_dict()
+    deliver(campaign, "charge.refunded", charge)
+    donation.refresh_from_db()
+    assert donation.refunded_cents == 500
