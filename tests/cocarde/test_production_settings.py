@@ -95,3 +95,20 @@ def test_security_headers_and_https_redirect():
     assert seen["plain_status"] == 301
     assert seen["plain_location"].startswith("https://cocarde.example/")
     assert seen["probe_status"] == 200
+
+
+def test_no_model_field_has_a_fixed_date_or_time_default():
+    """Django's check W161 fails `check --deploy` while the clock is within 10 seconds of a
+    fixed time default (20:00:00 every evening, for instance): defaults are callables."""
+    import datetime as dt
+
+    from django.apps import apps
+
+    fixed = [
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models()
+        if not model.__module__.startswith(("django.", "wagtail.", "allauth.", "taggit."))
+        for field in model._meta.get_fields()
+        if isinstance(getattr(field, "default", None), dt.date | dt.time)
+    ]
+    assert fixed == []
