@@ -19,8 +19,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from canvassing.editing import update_settings
 from canvassing.models import Call, CallOutcome, PhoneCampaign, PhoneTarget
-from canvassing.surveys import validate_survey
 from cocarde.audit.services import record_event
 from cocarde.tenancy.permissions import Capability, can, scope
 from crm.models import ActionType, CampaignAttachment, Channel, PhoneNumber, Suppression
@@ -56,36 +56,14 @@ def update_phone_campaign(
 ) -> list[str]:
     """Change a phone campaign's settings (never its owning campaign); the names of the changed
     fields, `callers` included. People already in the queue stay, with their calls; a new
-    segment adds its people (the caller runs fill_targets). Changes are measured against the
-    stored row (a ModelForm has already edited the instance)."""
-    stored = PhoneCampaign.objects.select_for_update().get(pk=phone_campaign.pk)
-    if actor is not None and not can(actor, Capability.PLAN_FIELD, stored.campaign):
-        raise PermissionError("plan_field")
-    fields.pop("campaign", None)
-    if "survey" in fields:
-        fields["survey"] = validate_survey(fields["survey"])
-    changed = []
-    for name, value in fields.items():
-        if getattr(stored, name) != value:
-            setattr(stored, name, value)
-            changed.append(name)
-        setattr(phone_campaign, name, value)
-    if changed:
-        stored.save(update_fields=changed)
-    if callers is not None:
-        chosen = {user.pk for user in callers}
-        if chosen != set(stored.callers.values_list("pk", flat=True)):
-            stored.callers.set(list(chosen))
-            changed.append("callers")
-    if changed:
-        record_event(
-            "canvassing.phone.update",
-            actor=actor,
-            campaign=stored.campaign,
-            target=stored,
-            data={"fields": changed},
-        )
-    return changed
+    segment adds its people (the caller runs fill_targets)."""
+    return update_settings(
+        phone_campaign,
+        actor=actor,
+        action="canvassing.phone.update",
+        related=None if callers is None else ("callers", callers),
+        **fields,
+    )
 
 
 @transaction.atomic

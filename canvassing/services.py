@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from canvassing import routing
+from canvassing.editing import update_settings
 from canvassing.models import (
     Assignment,
     Building,
@@ -72,36 +73,14 @@ def update_door_campaign(
     **fields: Any,
 ) -> list[str]:
     """Change a campaign's settings (never its owning campaign); the names of the changed
-    fields, `bureaux` included. Doors already found stay: the caller decides on a new search.
-    Changes are measured against the stored row (a ModelForm has already edited the instance)."""
-    stored = DoorCampaign.objects.select_for_update().get(pk=door_campaign.pk)
-    if actor is not None and not can(actor, Capability.PLAN_FIELD, stored.campaign):
-        raise PermissionError("plan_field")
-    fields.pop("campaign", None)
-    if "survey" in fields:
-        fields["survey"] = validate_survey(fields["survey"])
-    changed = []
-    for name, value in fields.items():
-        if getattr(stored, name) != value:
-            setattr(stored, name, value)
-            changed.append(name)
-        setattr(door_campaign, name, value)
-    if changed:
-        stored.save(update_fields=changed)
-    if bureaux is not None:
-        new = {zone.pk for zone in bureaux}
-        if new != set(stored.bureaux.values_list("pk", flat=True)):
-            stored.bureaux.set(list(bureaux))
-            changed.append("bureaux")
-    if changed:
-        record_event(
-            "canvassing.campaign.update",
-            actor=actor,
-            campaign=stored.campaign,
-            target=stored,
-            data={"fields": changed},
-        )
-    return changed
+    fields, `bureaux` included. Doors already found stay: the caller decides on a new search."""
+    return update_settings(
+        door_campaign,
+        actor=actor,
+        action="canvassing.campaign.update",
+        related=None if bureaux is None else ("bureaux", bureaux),
+        **fields,
+    )
 
 
 def _user(actor: Any) -> Any:
